@@ -1,0 +1,307 @@
+import { z } from 'zod';
+
+/**
+ * The whole environment, parsed once at start into a typed object. Every variable
+ * is documented in .env.example. A bad value stops the process with a message that
+ * names the variable; values are never echoed, because several are secrets.
+ */
+
+const emptyAsUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = z.preprocess(emptyAsUndefined, z.string().trim().optional());
+const optionalUrl = z.preprocess(emptyAsUndefined, z.url({ error: 'must be a valid URL' }).optional());
+
+const boolean = (fallback: boolean) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .optional()
+      .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value))),
+  );
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` })
+      .default(fallback),
+  );
+
+const commaList = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((item) => item.trim().replace(/\/+$/, ''))
+        .filter((item) => item.length > 0),
+    ),
+);
+
+export const MIN_ADMIN_KEY_LENGTH = 32;
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['development', 'production', 'test']).default('development'),
+    ),
+    PORT: integer(3000, 0, 65535),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+
+    STORAGE_MODE: z.preprocess(emptyAsUndefined, z.enum(['pglite', 'postgres', 'supabase']).optional()),
+    DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data')),
+    DATABASE_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// or postgresql:// URL' })
+        .optional(),
+    ),
+    DATABASE_POOL_MAX: integer(10, 1, 500),
+    DATABASE_CONNECT_TIMEOUT_MS: integer(3000, 100, 60_000),
+    DATABASE_QUERY_TIMEOUT_MS: integer(5000, 100, 300_000),
+    SUPABASE_URL: optionalUrl,
+    SUPABASE_SERVICE_ROLE_KEY: optionalString,
+    REDIS_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' })
+        .optional(),
+    ),
+
+    FRONTEND_URL: commaList,
+    ADMIN_API_KEY: optionalString,
+    ADMIN_DASHBOARD_URL: optionalUrl,
+    TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
+    BODY_LIMIT_BYTES: integer(16_384, 1024, 10_485_760),
+    RATE_LIMIT_LEADS_PER_MINUTE: integer(10, 1, 1_000_000),
+    RATE_LIMIT_CONTACT_PER_MINUTE: integer(5, 1, 1_000_000),
+    RATE_LIMIT_ADMIN_PER_MINUTE: integer(120, 1, 1_000_000),
+    RATE_LIMIT_EXPORT_PER_MINUTE: integer(5, 1, 1_000_000),
+    DEFAULT_PHONE_COUNTRY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z]{2}$/, { error: 'must be a two-letter ISO 3166 country code such as AE or US' })
+        .transform((value) => value.toUpperCase())
+        .optional(),
+    ),
+    SLA_FIRST_RESPONSE_MINUTES: integer(5, 1, 60 * 24 * 30),
+
+    SLACK_WEBHOOK_URL: optionalUrl,
+    TELEGRAM_BOT_TOKEN: optionalString,
+    TELEGRAM_CHAT_ID: optionalString,
+    TELEGRAM_API_URL: z.preprocess(
+      emptyAsUndefined,
+      z.url({ error: 'must be a valid URL' }).default('https://api.telegram.org'),
+    ),
+    EMAIL_HOST: optionalString,
+    EMAIL_PORT: integer(587, 1, 65535),
+    EMAIL_SECURE: boolean(false),
+    EMAIL_USER: optionalString,
+    EMAIL_PASS: optionalString,
+    EMAIL_FROM: optionalString,
+    EMAIL_TO: commaList,
+
+    ENABLE_NOTIFICATION_WORKER: boolean(true),
+    WORKER_BATCH_SIZE: integer(10, 1, 1000),
+    WORKER_POLL_INTERVAL_MS: integer(5000, 50, 3_600_000),
+    WORKER_MAX_ATTEMPTS: integer(8, 1, 100),
+    WORKER_LEASE_SECONDS: integer(60, 5, 3600),
+    WORKER_SEND_TIMEOUT_MS: integer(10_000, 100, 300_000),
+    WORKER_SHUTDOWN_GRACE_MS: integer(20_000, 0, 300_000),
+
+    FEATURE_WHATSAPP_ENABLED: boolean(false),
+    FEATURE_CRM_ENABLED: boolean(false),
+    FEATURE_SMS_ENABLED: boolean(false),
+  })
+  .superRefine((env, ctx) => {
+    const mode = storageModeOf(env);
+    if (mode === 'postgres' && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'is required when STORAGE_MODE=postgres',
+      });
+    }
+    if (mode === 'supabase') {
+      if (!env.SUPABASE_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SUPABASE_URL'],
+          message: 'is required when STORAGE_MODE=supabase',
+        });
+      }
+      if (!env.SUPABASE_SERVICE_ROLE_KEY) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SUPABASE_SERVICE_ROLE_KEY'],
+          message: 'is required when SUPABASE_URL is set',
+        });
+      }
+    }
+    // On the embedded default a missing key is generated and kept in DATA_DIR; a
+    // shared database means a deployed service, where a weak or absent key is refused.
+    const key = env.ADMIN_API_KEY;
+    if (key !== undefined && key.length < MIN_ADMIN_KEY_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_API_KEY'],
+        message: `must be at least ${MIN_ADMIN_KEY_LENGTH} characters long`,
+      });
+    }
+    if (key === undefined && mode !== 'pglite') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_API_KEY'],
+        message: `is required (at least ${MIN_ADMIN_KEY_LENGTH} characters) outside the embedded default`,
+      });
+    }
+    const telegramParts = [env.TELEGRAM_BOT_TOKEN, env.TELEGRAM_CHAT_ID].filter(Boolean).length;
+    if (telegramParts === 1) {
+      const missing = env.TELEGRAM_BOT_TOKEN ? 'TELEGRAM_CHAT_ID' : 'TELEGRAM_BOT_TOKEN';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'is required when the other Telegram setting is set',
+      });
+    }
+    if (env.EMAIL_HOST && env.EMAIL_TO.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_TO'], message: 'is required when EMAIL_HOST is set' });
+    }
+    if (env.EMAIL_HOST && !env.EMAIL_FROM) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_FROM'], message: 'is required when EMAIL_HOST is set' });
+    }
+    if (env.EMAIL_USER && !env.EMAIL_PASS) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_PASS'], message: 'is required when EMAIL_USER is set' });
+    }
+  });
+
+type ParsedEnv = z.infer<typeof envSchema>;
+export type StorageMode = 'pglite' | 'postgres' | 'supabase';
+
+/** DATABASE_URL wins over SUPABASE_URL: a direct connection can LISTEN and pool. */
+function storageModeOf(env: Pick<ParsedEnv, 'STORAGE_MODE' | 'DATABASE_URL' | 'SUPABASE_URL'>): StorageMode {
+  if (env.STORAGE_MODE) return env.STORAGE_MODE;
+  if (env.DATABASE_URL) return 'postgres';
+  if (env.SUPABASE_URL) return 'supabase';
+  return 'pglite';
+}
+
+/**
+ * TRUST_PROXY: unset/false trusts no proxy (X-Forwarded-For ignored), true trusts
+ * every hop, a number trusts that many hops, otherwise a comma-separated list of
+ * proxy addresses or CIDRs.
+ */
+function parseTrustProxy(value: string | undefined): boolean | string | string[] {
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return value;
+  return value.split(',').map((item) => item.trim());
+}
+
+function buildConfig(env: ParsedEnv) {
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    storage: {
+      mode: storageModeOf(env),
+      dataDir: env.DATA_DIR,
+      databaseUrl: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
+      supabaseUrl: env.SUPABASE_URL,
+      supabaseServiceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY,
+    },
+    redisUrl: env.REDIS_URL,
+    http: {
+      corsOrigins: env.FRONTEND_URL,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      rateLimits: {
+        leadsPerMinute: env.RATE_LIMIT_LEADS_PER_MINUTE,
+        contactPerMinute: env.RATE_LIMIT_CONTACT_PER_MINUTE,
+        adminPerMinute: env.RATE_LIMIT_ADMIN_PER_MINUTE,
+        exportPerMinute: env.RATE_LIMIT_EXPORT_PER_MINUTE,
+      },
+    },
+    admin: {
+      apiKey: env.ADMIN_API_KEY,
+      dashboardUrl: env.ADMIN_DASHBOARD_URL,
+    },
+    leads: {
+      defaultPhoneCountry: env.DEFAULT_PHONE_COUNTRY,
+      slaFirstResponseMinutes: env.SLA_FIRST_RESPONSE_MINUTES,
+    },
+    channels: {
+      slack: env.SLACK_WEBHOOK_URL ? { webhookUrl: env.SLACK_WEBHOOK_URL } : undefined,
+      telegram:
+        env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_CHAT_ID
+          ? { botToken: env.TELEGRAM_BOT_TOKEN, chatId: env.TELEGRAM_CHAT_ID, apiUrl: env.TELEGRAM_API_URL }
+          : undefined,
+      email:
+        env.EMAIL_HOST && env.EMAIL_FROM
+          ? {
+              host: env.EMAIL_HOST,
+              port: env.EMAIL_PORT,
+              secure: env.EMAIL_SECURE,
+              user: env.EMAIL_USER,
+              pass: env.EMAIL_PASS,
+              from: env.EMAIL_FROM,
+              to: env.EMAIL_TO,
+            }
+          : undefined,
+    },
+    worker: {
+      enabled: env.ENABLE_NOTIFICATION_WORKER,
+      batchSize: env.WORKER_BATCH_SIZE,
+      pollIntervalMs: env.WORKER_POLL_INTERVAL_MS,
+      maxAttempts: env.WORKER_MAX_ATTEMPTS,
+      leaseSeconds: env.WORKER_LEASE_SECONDS,
+      sendTimeoutMs: env.WORKER_SEND_TIMEOUT_MS,
+      shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+    },
+    features: {
+      whatsapp: env.FEATURE_WHATSAPP_ENABLED,
+      crm: env.FEATURE_CRM_ENABLED,
+      sms: env.FEATURE_SMS_ENABLED,
+    },
+  };
+}
+
+export type Config = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (process.env by default). Throws ConfigError naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`,
+    );
+    throw new ConfigError(problems);
+  }
+  return buildConfig(result.data);
+}

@@ -1,0 +1,77 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Storage } from '../storage/storage.js';
+import { HttpError, handleError } from './errors.js';
+import { registerRateLimits } from './rate-limit.js';
+import { healthRoutes } from './routes/health.js';
+import { intakeRoutes } from './routes/intake.js';
+
+export interface AppDependencies {
+  config: Config;
+  storage: Storage;
+  logger: Logger;
+  /** Shared rate-limit counters; in-memory when absent. */
+  redis?: Redis | undefined;
+  /** Prefix for the rate-limit keys in Redis (tests isolate themselves with it). */
+  rateLimitNamespace?: string;
+}
+
+/** Builds the HTTP app without listening, so tests can drive it with inject(). */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: trustProxyOption(config.http.trustProxy),
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    },
+    requestIdHeader: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: 'not_found',
+      message: `Route ${request.method} ${request.url.split('?')[0]} not found`,
+    }),
+  );
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, { global: true });
+  const allowed = new Set(config.http.corsOrigins);
+  await app.register(cors, {
+    // Requests without an Origin header (curl, servers) are not subject to CORS.
+    origin: (origin, callback) => {
+      if (!origin || allowed.has(origin)) return callback(null, true);
+      callback(new HttpError(403, 'origin_not_allowed', 'This origin is not allowed to call the API'), false);
+    },
+    methods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'idempotency-key', 'authorization', 'x-api-key', 'x-request-id'],
+    exposedHeaders: ['retry-after', 'x-request-id', 'idempotent-replayed'],
+    maxAge: 600,
+  });
+  await registerRateLimits(app, { redis: deps.redis, nameSpace: deps.rateLimitNamespace });
+
+  await app.register(healthRoutes, { storage: deps.storage });
+  await app.register(intakeRoutes, { storage: deps.storage, config });
+  return app;
+}
+
+/** A hop count arrives as a digit string; Fastify wants it as a function of the hop. */
+function trustProxyOption(value: boolean | string | string[]) {
+  if (typeof value === 'string' && /^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address: string, hop: number) => hop < hops;
+  }
+  return value;
+}

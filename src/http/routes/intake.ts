@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import { captureLead } from '../../leads/capture-lead.js';
+import { chatbotLeadSchema, contactFormSchema, type LeadSubmission, LIMITS } from '../../leads/lead-input.js';
+import type { Storage } from '../../storage/storage.js';
+import { HttpError } from '../errors.js';
+import { perMinute } from '../rate-limit.js';
+
+/**
+ * Public intake: the chatbot widget's leads and the contact form. Both store through
+ * capture_lead (lead, outbox event, timeline, follow-up task in one transaction).
+ */
+const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(LIMITS.idempotencyKey, { error: `must be at most ${LIMITS.idempotencyKey} characters` })
+    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
+    .optional(),
+});
+
+const acceptedLead = z.object({
+  id: z.uuid(),
+  createdAt: z.string(),
+  duplicate: z.boolean(),
+});
+
+const errorBody = z.object({
+  error: z.string(),
+  message: z.string(),
+  fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+export async function intakeRoutes(
+  app: FastifyInstance,
+  { storage, config }: { storage: Storage; config: Config },
+) {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const country = config.leads.defaultPhoneCountry;
+
+  const accept = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    headerKey: string | undefined,
+    submission: LeadSubmission,
+  ) => {
+    if (submission.isBot) {
+      // Look like a success so the bot learns nothing; store nothing.
+      request.log.info({ honeypot: true }, 'Honeypot field filled: submission dropped');
+      return reply
+        .code(201)
+        .send({ id: randomUUID(), createdAt: new Date().toISOString(), duplicate: false });
+    }
+    if (headerKey && submission.idempotencyKey && headerKey !== submission.idempotencyKey) {
+      throw new HttpError(
+        400,
+        'idempotency_key_mismatch',
+        'Idempotency-Key header and idempotencyKey field differ',
+      );
+    }
+    const result = await captureLead(storage, submission.lead, {
+      idempotencyKey: headerKey ?? submission.idempotencyKey,
+      slaMinutes: config.leads.slaFirstResponseMinutes,
+    });
+    if (result.created) {
+      request.log.info(
+        { conversationId: result.id, source: submission.lead.source },
+        `Successfully created conversation ${result.id}`,
+      );
+      request.log.info({ eventId: result.eventId, conversationId: result.id }, 'Event emitted: lead.created');
+    } else {
+      request.log.info({ conversationId: result.id }, 'Idempotent repeat: returning the original lead');
+      reply.header('idempotent-replayed', 'true');
+    }
+    return reply
+      .code(result.created ? 201 : 200)
+      .send({ id: result.id, createdAt: result.createdAt, duplicate: !result.created });
+  };
+
+  const responses = {
+    200: acceptedLead,
+    201: acceptedLead,
+    400: errorBody,
+    422: errorBody,
+    429: errorBody,
+    503: errorBody,
+  };
+
+  typed.post(
+    '/api/chatbot/leads',
+    {
+      config: perMinute(config.http.rateLimits.leadsPerMinute),
+      schema: {
+        summary: 'Capture a lead from the chatbot widget',
+        headers: idempotencyHeaders,
+        body: chatbotLeadSchema(country),
+        response: responses,
+      },
+    },
+    (request, reply) => accept(request, reply, request.headers['idempotency-key'], request.body),
+  );
+
+  typed.post(
+    '/api/contact',
+    {
+      config: perMinute(config.http.rateLimits.contactPerMinute),
+      schema: {
+        summary: 'Capture a contact-form submission as a lead',
+        headers: idempotencyHeaders,
+        body: contactFormSchema(country),
+        response: responses,
+      },
+    },
+    (request, reply) => accept(request, reply, request.headers['idempotency-key'], request.body),
+  );
+}

@@ -1,0 +1,214 @@
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { z } from 'zod';
+
+/**
+ * What a lead may contain, and how it is normalised before it is stored: strings
+ * trimmed, phones in E.164, emails lower-cased. Over-long values are refused with
+ * the field's name, never cut. Markup is kept as text: each channel escapes on output.
+ */
+export const LIMITS = {
+  name: 120,
+  phoneInput: 40,
+  email: 254,
+  intent: 64,
+  message: 5000,
+  url: 2048,
+  utm: 200,
+  metadataBytes: 4096,
+  idempotencyKey: 255,
+} as const;
+
+/** Widgets post empty strings for fields the visitor skipped: treat them as absent. */
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const text = (max: number) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .trim()
+    .max(max, { error: `must be at most ${max} characters` });
+
+const optionalText = (max: number) => z.preprocess(blankToUndefined, text(max).optional());
+const requiredText = (max: number) => z.preprocess(blankToUndefined, text(max));
+
+const email = z.preprocess(
+  blankToUndefined,
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .max(LIMITS.email, { error: `must be at most ${LIMITS.email} characters` })
+    .pipe(z.email({ error: 'must be a valid email address' }))
+    .transform((value) => value.toLowerCase())
+    .optional(),
+);
+
+/** A phone number as typed, checked and converted to E.164 in place so its error names the field. */
+const phone = (defaultCountry: string | undefined) =>
+  optionalText(LIMITS.phoneInput).transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const normalized = normalizePhone(value, defaultCountry);
+    if (!normalized) {
+      ctx.addIssue({
+        code: 'custom',
+        message: defaultCountry
+          ? 'must be a valid phone number'
+          : 'must be a valid phone number in international format, e.g. +971501234567',
+      });
+      return z.NEVER;
+    }
+    return normalized;
+  });
+
+const url = z.preprocess(
+  blankToUndefined,
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .max(LIMITS.url, { error: `must be at most ${LIMITS.url} characters` })
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+    .optional(),
+);
+
+const metadata = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= LIMITS.metadataBytes, {
+    error: `must be at most ${LIMITS.metadataBytes} bytes as JSON`,
+  })
+  .optional();
+
+/**
+ * Honeypot: a field hidden from humans by the widget's CSS. Bots fill it in; such a
+ * request is answered like a success and nothing is stored.
+ */
+export const HONEYPOT_FIELD = 'website';
+const honeypot = z.unknown().optional();
+
+const unknownKeyError = {
+  error: (issue: { code?: string }) =>
+    issue.code === 'unrecognized_keys' ? 'is not a known field' : 'must be a JSON object',
+};
+
+/** The lead as capture_lead() stores it. */
+export interface NormalizedLead {
+  customerName: string;
+  customerPhone?: string;
+  customerEmail?: string;
+  intent?: string;
+  message?: string;
+  source: 'chatbot' | 'contact_form';
+  metadata: Record<string, unknown>;
+}
+
+/** A validated submission: the lead, its optional idempotency key, and whether a bot filled the honeypot. */
+export interface LeadSubmission {
+  lead: NormalizedLead;
+  idempotencyKey?: string;
+  isBot: boolean;
+}
+
+/** A lead must be reachable: both contact fields are named when neither is given. */
+function requireContact(phoneField: string, emailField: string) {
+  return (body: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    if (body[phoneField] === undefined && body[emailField] === undefined) {
+      const message = `at least one of ${phoneField} or ${emailField} is required`;
+      ctx.addIssue({ code: 'custom', path: [phoneField], message });
+      ctx.addIssue({ code: 'custom', path: [emailField], message });
+    }
+  };
+}
+
+const isFilled = (value: unknown) => value !== undefined && value !== null && value !== '';
+
+/** POST /api/chatbot/leads: seed 003's body plus optional context fields. */
+export function chatbotLeadSchema(defaultCountry?: string) {
+  return z
+    .strictObject(
+      {
+        customerName: requiredText(LIMITS.name),
+        customerPhone: phone(defaultCountry),
+        customerEmail: email,
+        intent: optionalText(LIMITS.intent),
+        message: optionalText(LIMITS.message),
+        pageUrl: url,
+        utmSource: optionalText(LIMITS.utm),
+        utmMedium: optionalText(LIMITS.utm),
+        utmCampaign: optionalText(LIMITS.utm),
+        utmTerm: optionalText(LIMITS.utm),
+        utmContent: optionalText(LIMITS.utm),
+        idempotencyKey: optionalText(LIMITS.idempotencyKey),
+        metadata,
+        [HONEYPOT_FIELD]: honeypot,
+      },
+      unknownKeyError,
+    )
+    .superRefine(requireContact('customerPhone', 'customerEmail'))
+    .transform((body): LeadSubmission => {
+      const utm = withoutUndefined({
+        utmSource: body.utmSource,
+        utmMedium: body.utmMedium,
+        utmCampaign: body.utmCampaign,
+        utmTerm: body.utmTerm,
+        utmContent: body.utmContent,
+      });
+      return withoutUndefined({
+        lead: withoutUndefined({
+          customerName: body.customerName,
+          customerPhone: body.customerPhone,
+          customerEmail: body.customerEmail,
+          intent: body.intent,
+          message: body.message,
+          source: 'chatbot' as const,
+          metadata: withoutUndefined({
+            ...(body.metadata ?? {}),
+            pageUrl: body.pageUrl,
+            utm: Object.keys(utm).length > 0 ? utm : undefined,
+          }),
+        }),
+        idempotencyKey: body.idempotencyKey,
+        isBot: isFilled(body[HONEYPOT_FIELD]),
+      });
+    });
+}
+
+/** POST /api/contact: the website's contact form. */
+export function contactFormSchema(defaultCountry?: string) {
+  return z
+    .strictObject(
+      {
+        name: requiredText(LIMITS.name),
+        email,
+        phone: phone(defaultCountry),
+        message: requiredText(LIMITS.message),
+        pageUrl: url,
+        idempotencyKey: optionalText(LIMITS.idempotencyKey),
+        [HONEYPOT_FIELD]: honeypot,
+      },
+      unknownKeyError,
+    )
+    .superRefine(requireContact('phone', 'email'))
+    .transform(
+      (body): LeadSubmission =>
+        withoutUndefined({
+          lead: withoutUndefined({
+            customerName: body.name,
+            customerPhone: body.phone,
+            customerEmail: body.email,
+            intent: 'contact',
+            message: body.message,
+            source: 'contact_form' as const,
+            metadata: withoutUndefined({ pageUrl: body.pageUrl }),
+          }),
+          idempotencyKey: body.idempotencyKey,
+          isBot: isFilled(body[HONEYPOT_FIELD]),
+        }),
+    );
+}
+
+export function normalizePhone(raw: string, defaultCountry?: string): string | undefined {
+  const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode | undefined);
+  return parsed?.isValid() ? parsed.number : undefined;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,75 @@
+import { Redis } from 'ioredis';
+import { resolveAdminKey } from './admin/admin-key.js';
+import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { openStorage } from './storage/open-storage.js';
+
+/**
+ * The API process: config, logger, storage, HTTP server, signals. Render sends
+ * SIGTERM and kills 30 s later; we stop within API_SHUTDOWN_GRACE_MS (default 10 s,
+ * well inside that) so in-flight leads finish and nothing is cut mid-write.
+ */
+const SHUTDOWN_GRACE_MS = Number(process.env.API_SHUTDOWN_GRACE_MS ?? 10_000);
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`leadrelay: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const adminKey = resolveAdminKey(config);
+  const storage = await openStorage(config, logger);
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : undefined;
+  redis?.on('error', (error) =>
+    logger.warn({ err: error }, 'Redis error (rate limits fall back to allowing requests)'),
+  );
+
+  const app = await buildApp({
+    config: { ...config, admin: { ...config.admin, apiKey: adminKey.key } },
+    storage,
+    logger,
+    redis,
+  });
+  await app.listen({ port: config.port, host: config.host });
+  logger.info({ storage: storage.mode, port: config.port }, 'leadrelay API listening');
+  if (adminKey.generated) {
+    // Printed once, on the console only, so the newcomer can open the dashboard.
+    process.stdout.write(
+      `\nGenerated an admin API key (kept in ${adminKey.file}):\n  ${adminKey.key}\nDashboard: http://localhost:${config.port}/admin\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Shutting down');
+    const timer = setTimeout(() => {
+      logger.error('Shutdown grace period exceeded; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    await app.close();
+    await storage.close();
+    redis?.disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(
+    `leadrelay: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { migrate } from './migrator.js';
+import { openPgliteStorage } from './pglite-storage.js';
+import { openPostgresStorage } from './postgres-storage.js';
+import type { Storage } from './storage.js';
+import { openSupabaseStorage } from './supabase-storage.js';
+
+/**
+ * Opens the storage the configuration asks for. PGlite and Postgres are migrated on
+ * open (unless `migrate: false`); Supabase projects are migrated with `supabase db push`.
+ */
+export async function openStorage(
+  config: Config,
+  logger: Logger,
+  options: { migrate?: boolean; applicationName?: string } = {},
+): Promise<Storage> {
+  const { storage: settings } = config;
+  let storage: Storage;
+  if (settings.mode === 'supabase') {
+    return openSupabaseStorage({
+      url: settings.supabaseUrl!,
+      serviceRoleKey: settings.supabaseServiceRoleKey!,
+      requestTimeoutMs: settings.queryTimeoutMs,
+    });
+  }
+  if (settings.mode === 'postgres') {
+    storage = openPostgresStorage({
+      connectionString: settings.databaseUrl!,
+      poolMax: settings.poolMax,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      queryTimeoutMs: settings.queryTimeoutMs,
+      logger,
+      ...(options.applicationName ? { applicationName: options.applicationName } : {}),
+    });
+  } else {
+    storage = await openPgliteStorage({ dataDir: join(settings.dataDir, 'pglite') });
+  }
+  if (options.migrate !== false) {
+    const applied = await migrate(storage as Parameters<typeof migrate>[0]);
+    if (applied.length > 0) logger.info({ applied }, 'Database migrations applied');
+  }
+  return storage;
+}

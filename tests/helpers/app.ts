@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { type Config, loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
+import type { Storage } from '../../src/storage/storage.js';
+import { type CapturedLogs, captureLogs } from './logs.js';
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789';
+
+/** A config as the process would parse it, from test-chosen environment variables. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'info', ...env });
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  logs: CapturedLogs;
+}
+
+export async function buildTestApp(
+  storage: Storage,
+  options: { env?: Record<string, string>; redis?: Redis; rateLimitNamespace?: string } = {},
+): Promise<TestApp> {
+  const config = testConfig(options.env);
+  const logs = captureLogs(config.logLevel);
+  const app = await buildApp({
+    config,
+    storage,
+    logger: logs.logger,
+    redis: options.redis,
+    ...(options.rateLimitNamespace ? { rateLimitNamespace: options.rateLimitNamespace } : {}),
+  });
+  await app.ready();
+  return { app, config, logs };
+}
