@@ -13,9 +13,27 @@ export interface LeadCreatedPayload {
   createdAt: string;
 }
 
+/** Emitted once per lead by the SLA sweep when its first-contact deadline passes. */
+export interface LeadSlaBreachedPayload extends LeadCreatedPayload {
+  slaDueAt: string;
+}
+
+/** Emitted by admin changes; recorded for history and the live feed, not alerted. */
+export interface LeadStatusChangedPayload {
+  conversationId: string;
+  from: string;
+  to: string;
+  actor: string;
+}
+
 export interface EventPayloads {
   'lead.created': LeadCreatedPayload;
+  'lead.sla_breached': LeadSlaBreachedPayload;
+  'lead.status_changed': LeadStatusChangedPayload;
 }
+
+/** Event types the notification worker alerts the team about; others are marked processed without sending. */
+export const ALERTED_EVENT_TYPES = ['lead.created', 'lead.sla_breached'] as const satisfies readonly EventType[];
 
 export type EventType = keyof EventPayloads;
 
