@@ -83,7 +83,14 @@ const envSchema = z
     ),
 
     FRONTEND_URL: commaList,
-    ADMIN_API_KEY: optionalString,
+    ADMIN_API_KEY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .trim()
+        .min(MIN_ADMIN_KEY_LENGTH, { error: `must be at least ${MIN_ADMIN_KEY_LENGTH} characters long` })
+        .optional(),
+    ),
     ADMIN_DASHBOARD_URL: optionalUrl,
     TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
     BODY_LIMIT_BYTES: integer(16_384, 1024, 10_485_760),
@@ -155,15 +162,7 @@ const envSchema = z
     }
     // On the embedded default a missing key is generated and kept in DATA_DIR; a
     // shared database means a deployed service, where a weak or absent key is refused.
-    const key = env.ADMIN_API_KEY;
-    if (key !== undefined && key.length < MIN_ADMIN_KEY_LENGTH) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ADMIN_API_KEY'],
-        message: `must be at least ${MIN_ADMIN_KEY_LENGTH} characters long`,
-      });
-    }
-    if (key === undefined && mode !== 'pglite') {
+    if (env.ADMIN_API_KEY === undefined && mode !== 'pglite') {
       ctx.addIssue({
         code: 'custom',
         path: ['ADMIN_API_KEY'],

@@ -33,7 +33,10 @@ export interface EventPayloads {
 }
 
 /** Event types the notification worker alerts the team about; others are marked processed without sending. */
-export const ALERTED_EVENT_TYPES = ['lead.created', 'lead.sla_breached'] as const satisfies readonly EventType[];
+export const ALERTED_EVENT_TYPES = [
+  'lead.created',
+  'lead.sla_breached',
+] as const satisfies readonly EventType[];
 
 export type EventType = keyof EventPayloads;
 

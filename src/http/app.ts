@@ -37,6 +37,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
+  // The API speaks JSON only: anything else is refused with 415 instead of reaching validation.
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       error: 'not_found',

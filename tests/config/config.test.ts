@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('starts on the embedded default with no variables at all', () => {
+    const config = loadConfig({});
+    expect(config.storage.mode).toBe('pglite');
+    expect(config.port).toBe(3000);
+    expect(config.worker.batchSize).toBe(10);
+    expect(config.worker.pollIntervalMs).toBe(5000);
+    expect(config.leads.slaFirstResponseMinutes).toBe(5);
+    expect(config.http.rateLimits).toEqual({
+      leadsPerMinute: 10,
+      contactPerMinute: 5,
+      adminPerMinute: 120,
+      exportPerMinute: 5,
+    });
+    expect(config.features).toEqual({ whatsapp: false, crm: false, sms: false });
+    expect(config.channels).toEqual({ slack: undefined, telegram: undefined, email: undefined });
+  });
+
+  it('picks the storage mode from the variables present', () => {
+    const key = 'k'.repeat(32);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', ADMIN_API_KEY: key }).storage.mode).toBe(
+      'postgres',
+    );
+    expect(
+      loadConfig({
+        SUPABASE_URL: 'https://x.supabase.co',
+        SUPABASE_SERVICE_ROLE_KEY: 's',
+        ADMIN_API_KEY: key,
+      }).storage.mode,
+    ).toBe('supabase');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT must be a whole number'],
+    [{ PORT: '70000' }, 'PORT must be at most 65535'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL'],
+    [{ SLACK_WEBHOOK_URL: 'not a url' }, 'SLACK_WEBHOOK_URL must be a valid URL'],
+    [{ ENABLE_NOTIFICATION_WORKER: 'maybe' }, 'ENABLE_NOTIFICATION_WORKER must be true or false'],
+    [{ WORKER_BATCH_SIZE: '0' }, 'WORKER_BATCH_SIZE must be at least 1'],
+    [{ DEFAULT_PHONE_COUNTRY: 'UAE' }, 'DEFAULT_PHONE_COUNTRY must be a two-letter ISO 3166 country code'],
+    [
+      { TELEGRAM_BOT_TOKEN: '123:abc' },
+      'TELEGRAM_CHAT_ID is required when the other Telegram setting is set',
+    ],
+    [{ EMAIL_HOST: 'smtp.example.com', EMAIL_FROM: 'a@b.c' }, 'EMAIL_TO is required when EMAIL_HOST is set'],
+    [
+      { SUPABASE_URL: 'https://x.supabase.co' },
+      'SUPABASE_SERVICE_ROLE_KEY is required when SUPABASE_URL is set',
+    ],
+    [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY must be at least 32 characters long'],
+    [
+      { DATABASE_URL: 'postgres://u@h/db' },
+      'ADMIN_API_KEY is required (at least 32 characters) outside the embedded default',
+    ],
+    [{ STORAGE_MODE: 'postgres' }, 'DATABASE_URL is required when STORAGE_MODE=postgres'],
+  ])('refuses %o naming the variable', (env, expected) => {
+    expect(problemsOf(env).join('\n')).toContain(expected);
+  });
+
+  it('never echoes a secret value in its message', () => {
+    const secret = 'tiny-secret';
+    const error = (() => {
+      try {
+        loadConfig({ ADMIN_API_KEY: secret, SLACK_WEBHOOK_URL: 'hooks-secret-value', EMAIL_USER: 'u' });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).not.toContain(secret);
+    expect(error!.message).not.toContain('hooks-secret-value');
+    expect(error!.message).toContain('EMAIL_PASS is required when EMAIL_USER is set');
+  });
+
+  it('stops the API process at start with one clear message', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env: { PATH: process.env.PATH, PORT: 'not-a-port', ADMIN_API_KEY: 'x' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid configuration');
+    expect(result.stderr).toContain('PORT must be a whole number');
+    expect(result.stderr).toContain('ADMIN_API_KEY must be at least 32 characters long');
+  });
+});
