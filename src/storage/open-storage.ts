@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { migrate } from './migrator.js';
 import { openPgliteStorage } from './pglite-storage.js';
 import { openPostgresStorage } from './postgres-storage.js';
-import type { Storage } from './storage.js';
+import type { SqlStorage, Storage } from './storage.js';
 import { openSupabaseStorage } from './supabase-storage.js';
 
 /**
@@ -17,7 +17,7 @@ export async function openStorage(
   options: { migrate?: boolean; applicationName?: string } = {},
 ): Promise<Storage> {
   const { storage: settings } = config;
-  let storage: Storage;
+  let storage: SqlStorage;
   if (settings.mode === 'supabase') {
     return openSupabaseStorage({
       url: settings.supabaseUrl!,
@@ -38,7 +38,7 @@ export async function openStorage(
     storage = await openPgliteStorage({ dataDir: join(settings.dataDir, 'pglite') });
   }
   if (options.migrate !== false) {
-    const applied = await migrate(storage as Parameters<typeof migrate>[0]);
+    const applied = await migrate(storage);
     if (applied.length > 0) logger.info({ applied }, 'Database migrations applied');
   }
   return storage;
