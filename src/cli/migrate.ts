@@ -17,7 +17,9 @@ async function main() {
     if (!isSqlStorage(storage)) throw new Error('storage cannot run SQL migrations');
     const applied = await migrate(storage);
     process.stdout.write(
-      applied.length ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}\n` : 'Database is up to date.\n',
+      applied.length
+        ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}\n`
+        : 'Database is up to date.\n',
     );
   } finally {
     await storage.close();
