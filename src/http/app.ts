@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Storage } from '../storage/storage.js';
 import { HttpError, handleError } from './errors.js';
 import { registerRateLimits } from './rate-limit.js';
+import { adminRoutes } from './routes/admin-api.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
 
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(intakeRoutes, { storage: deps.storage, config });
+  await app.register(adminRoutes, { storage: deps.storage, config, logger: deps.logger });
   return app;
 }
 

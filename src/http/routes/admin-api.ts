@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { createLiveFeed } from '../../admin/live-feed.js';
+import type { Config } from '../../config.js';
+import type { Logger } from '../../logger.js';
+import type { Storage } from '../../storage/storage.js';
+import { requireAdminKey } from '../admin-auth.js';
+import { adminLeadRoutes } from './admin-leads.js';
+import { adminOpsRoutes } from './admin-ops.js';
+import { adminStreamRoutes } from './admin-stream.js';
+import { dashboardRoutes } from './dashboard.js';
+
+/**
+ * Everything admin: the dashboard's static files (public: they hold no data) and the
+ * /api/admin/* routes, all behind the admin key (checked in preValidation, after the
+ * per-route rate limit so guessing keys is throttled too).
+ */
+export interface AdminOptions {
+  storage: Storage;
+  config: Config;
+  logger: Logger;
+  /** SSE heartbeat interval (tests shorten it). */
+  streamHeartbeatMs?: number;
+}
+
+export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
+  const { storage, config, logger } = options;
+  const key = config.admin.apiKey;
+  if (!key) {
+    // server.ts resolves (or generates) the key before building the app.
+    throw new Error('admin.apiKey must be resolved before the admin routes are registered');
+  }
+  await app.register(dashboardRoutes);
+
+  const feed = createLiveFeed(storage, logger);
+  app.addHook('onClose', () => feed.close());
+
+  await app.register(async (admin) => {
+    admin.addHook('preValidation', requireAdminKey(key));
+    await admin.register(adminLeadRoutes, { storage, config });
+    await admin.register(adminOpsRoutes, { storage, config });
+    await admin.register(adminStreamRoutes, {
+      config,
+      feed,
+      ...(options.streamHeartbeatMs ? { heartbeatMs: options.streamHeartbeatMs } : {}),
+    });
+  });
+}

@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  addNote,
+  completeTask,
+  getLead,
+  iterateLeads,
+  LEAD_STATUSES,
+  type LeadFilters,
+  listLeads,
+  updateLead,
+} from '../../admin/admin-store.js';
+import { leadsCsv } from '../../admin/csv.js';
+import { decodeCursor } from '../../admin/cursor.js';
+import type { Config } from '../../config.js';
+import type { Storage } from '../../storage/storage.js';
+import { HttpError } from '../errors.js';
+import { perMinute } from '../rate-limit.js';
+
+/** Admin lead routes: list (keyset pages), CSV export, detail, update, notes, tasks. */
+const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' });
+
+const filterQuery = z.object({
+  status: z.enum(LEAD_STATUSES).optional(),
+  intent: z.string().trim().min(1).max(100).optional(),
+  source: z.string().trim().min(1).max(100).optional(),
+  sla_breached: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional(),
+  q: z.string().trim().max(200).optional(),
+  created_from: isoDate.optional(),
+  created_to: isoDate.optional(),
+});
+
+const listQuery = filterQuery.extend({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const leadParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
+const actor = z.string().trim().min(1).max(100).optional();
+
+const patchBody = z
+  .strictObject({
+    version: z.number().int().min(1),
+    status: z.enum(LEAD_STATUSES).optional(),
+    assignedTo: z.string().trim().min(1).max(200).nullable().optional(),
+    note: z.string().trim().min(1).max(5000).optional(),
+    actor,
+  })
+  .refine((body) => body.status !== undefined || body.assignedTo !== undefined || body.note !== undefined, {
+    error: 'must change at least one of status, assignedTo, note',
+  });
+
+function filtersOf(query: z.infer<typeof filterQuery>): LeadFilters {
+  return {
+    status: query.status,
+    intent: query.intent,
+    source: query.source,
+    slaBreached: query.sla_breached,
+    q: query.q || undefined,
+    createdFrom: query.created_from,
+    createdTo: query.created_to,
+  };
+}
+
+export async function adminLeadRoutes(
+  app: FastifyInstance,
+  { storage, config }: { storage: Storage; config: Config },
+) {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const limit = perMinute(config.http.rateLimits.adminPerMinute);
+
+  typed.get(
+    '/api/admin/leads',
+    { config: limit, schema: { summary: 'List leads, newest first (keyset pages)', querystring: listQuery } },
+    async (request) => {
+      const { cursor, limit: pageSize, ...filters } = request.query;
+      const after = cursor ? decodeCursor(cursor) : undefined;
+      if (after === null) throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API issued');
+      return listLeads(storage, filtersOf(filters), { after, limit: pageSize });
+    },
+  );
+
+  typed.get(
+    '/api/admin/leads/export.csv',
+    {
+      config: perMinute(config.http.rateLimits.exportPerMinute),
+      schema: { summary: 'Export the filtered leads as CSV (streamed)', querystring: filterQuery },
+    },
+    async (request, reply) => {
+      // Pulled page by page as the client reads: memory stays flat however many leads match.
+      const body = Readable.from(leadsCsv(iterateLeads(storage, filtersOf(request.query))));
+      body.on('error', (error) => request.log.error({ err: error }, 'Lead export failed mid-stream'));
+      const stamp = new Date().toISOString().slice(0, 10);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="leads-${stamp}.csv"`)
+        .header('cache-control', 'no-store')
+        .send(body);
+    },
+  );
+
+  typed.get(
+    '/api/admin/leads/:id',
+    {
+      config: limit,
+      schema: { summary: 'A lead with its timeline, tasks and notifications', params: leadParams },
+    },
+    (request) => getLead(storage, request.params.id),
+  );
+
+  typed.patch(
+    '/api/admin/leads/:id',
+    {
+      config: limit,
+      schema: { summary: 'Change status, assignee or add a note', params: leadParams, body: patchBody },
+    },
+    (request) =>
+      updateLead(storage, request.params.id, {
+        expectedVersion: request.body.version,
+        status: request.body.status,
+        assignedTo: request.body.assignedTo,
+        note: request.body.note,
+        actor: request.body.actor ?? 'admin',
+      }),
+  );
+
+  typed.post(
+    '/api/admin/leads/:id/notes',
+    {
+      config: limit,
+      schema: {
+        summary: 'Add a note to a lead',
+        params: leadParams,
+        body: z.strictObject({ note: z.string().trim().min(1).max(5000), actor }),
+      },
+    },
+    async (request, reply) => {
+      const entry = await addNote(
+        storage,
+        request.params.id,
+        request.body.note,
+        request.body.actor ?? 'admin',
+      );
+      return reply.code(201).send(entry);
+    },
+  );
+
+  typed.post(
+    '/api/admin/tasks/:taskId/complete',
+    {
+      config: limit,
+      schema: {
+        summary: 'Complete a follow-up task',
+        params: z.object({ taskId: z.coerce.number().int().min(1) }),
+        body: z.strictObject({ actor }).optional(),
+      },
+    },
+    (request) => completeTask(storage, request.params.taskId, request.body?.actor ?? 'admin'),
+  );
+}

@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * The admin dashboard at /admin: three static files (HTML, CSS, JS; no build step)
+ * read once at start and served by the API itself. Scripts and styles are separate
+ * files so Helmet's default Content-Security-Policy (script-src 'self') applies
+ * unchanged. The page holds no secret: the admin key is typed in and kept in
+ * sessionStorage, and every API call sends it.
+ */
+function dashboardDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('Cannot find the leadrelay package root');
+    dir = parent;
+  }
+  return join(dir, 'src', 'dashboard');
+}
+
+const FILES = {
+  '/admin': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/admin/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/admin/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+} as const;
+
+export async function dashboardRoutes(app: FastifyInstance) {
+  const dir = dashboardDir();
+  for (const [url, { file, type }] of Object.entries(FILES)) {
+    const body = readFileSync(join(dir, file));
+    app.get(url, (_request, reply) =>
+      reply.header('content-type', type).header('cache-control', 'no-cache').send(body),
+    );
+  }
+  app.get('/admin/', (_request, reply) => reply.redirect('/admin'));
+}
