@@ -127,9 +127,11 @@ const envSchema = z
     WORKER_BATCH_SIZE: integer(10, 1, 1000),
     WORKER_POLL_INTERVAL_MS: integer(5000, 50, 3_600_000),
     WORKER_MAX_ATTEMPTS: integer(8, 1, 100),
-    WORKER_LEASE_SECONDS: integer(60, 5, 3600),
+    WORKER_LEASE_SECONDS: integer(60, 1, 3600),
     WORKER_SEND_TIMEOUT_MS: integer(10_000, 100, 300_000),
     WORKER_SHUTDOWN_GRACE_MS: integer(20_000, 0, 300_000),
+    WORKER_RETRY_BASE_MS: integer(5_000, 10, 3_600_000),
+    WORKER_RETRY_MAX_MS: integer(600_000, 10, 86_400_000),
 
     FEATURE_WHATSAPP_ENABLED: boolean(false),
     FEATURE_CRM_ENABLED: boolean(false),
@@ -275,6 +277,8 @@ function buildConfig(env: ParsedEnv) {
       leaseSeconds: env.WORKER_LEASE_SECONDS,
       sendTimeoutMs: env.WORKER_SEND_TIMEOUT_MS,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+      retryBaseMs: env.WORKER_RETRY_BASE_MS,
+      retryMaxMs: env.WORKER_RETRY_MAX_MS,
     },
     features: {
       whatsapp: env.FEATURE_WHATSAPP_ENABLED,

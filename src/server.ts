@@ -3,6 +3,7 @@ import { resolveAdminKey } from './admin/admin-key.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import { createApiProcessWorker } from './outbox/notification-worker.js';
 import { openStorage } from './storage/open-storage.js';
 
 /**
@@ -49,20 +50,34 @@ async function main() {
   }
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'Shutting down');
+    // With the worker in this process, leave it its own grace (default 20 s) plus a
+    // margin: still inside Render's 30 s.
+    const graceMs = worker
+      ? Math.max(SHUTDOWN_GRACE_MS, config.worker.shutdownGraceMs + 5_000)
+      : SHUTDOWN_GRACE_MS;
     const timer = setTimeout(() => {
       logger.error('Shutdown grace period exceeded; exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, graceMs);
     timer.unref();
     await app.close();
+    await worker?.stop();
     await storage.close();
     redis?.disconnect();
-    process.exit(0);
+    process.exit(exitCode);
   };
+  // Embedded default: the notification worker runs here (PGlite allows one process).
+  const worker = createApiProcessWorker({
+    storage,
+    config,
+    logger,
+    onFatal: () => void stop('notification worker failed to record results', 1),
+  });
+  await worker?.start();
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

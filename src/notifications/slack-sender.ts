@@ -1,0 +1,77 @@
+import {
+  type FetchFunction,
+  IncomingWebhook,
+  IncomingWebhookHTTPError,
+  IncomingWebhookRequestError,
+} from '@slack/webhook';
+import { formatSlack } from './format.js';
+import { type NotificationSender, parseRetryAfter, SendError, scrubSecrets } from './sender.js';
+
+export interface SlackSenderOptions {
+  /** The incoming-webhook URL. It is a secret: it never appears in an error message. */
+  webhookUrl: string;
+  timeoutMs: number;
+}
+
+/**
+ * Slack incoming webhook via @slack/webhook, Block Kit with a plain-text fallback.
+ * The library throws IncomingWebhookHTTPError without response headers, so we hand
+ * it a fetch that remembers them: that is how a 429's Retry-After is honoured. The
+ * library's own retries stay off (its default): our attempt log owns retries.
+ */
+export function createSlackSender(options: SlackSenderOptions): NotificationSender {
+  const secrets = [options.webhookUrl];
+  return {
+    channel: 'slack',
+    async send(alert, signal) {
+      let retryAfter: string | null = null;
+      const fetchKeepingHeaders: FetchFunction = async (url, init) => {
+        const merged = init?.signal ? AbortSignal.any([init.signal, signal]) : signal;
+        const response = await fetch(url, { ...init, signal: merged });
+        retryAfter = response.headers.get('retry-after');
+        // The DOM typings lack Headers.entries(); Node's Headers has it.
+        return response as unknown as Awaited<ReturnType<FetchFunction>>;
+      };
+      const webhook = new IncomingWebhook(options.webhookUrl, {
+        fetch: fetchKeepingHeaders,
+        timeout: options.timeoutMs,
+      });
+      try {
+        await webhook.send(formatSlack(alert));
+        return { providerStatus: 200 };
+      } catch (error) {
+        throw classifySlackError(error, retryAfter, secrets);
+      }
+    },
+  };
+}
+
+function classifySlackError(error: unknown, retryAfter: string | null, secrets: string[]): SendError {
+  if (error instanceof IncomingWebhookHTTPError) {
+    const status = error.statusCode;
+    const body = scrubSecrets(error.body.slice(0, 200), secrets);
+    const message = `Slack answered HTTP ${status}${body ? `: ${body}` : ''}`;
+    if (status === 429) {
+      return new SendError(message, 'transient', {
+        providerStatus: status,
+        retryAfterMs: parseRetryAfter(retryAfter),
+      });
+    }
+    // 5xx and request timeouts are Slack's trouble; 400 invalid_payload, 403
+    // action_prohibited, 404 channel_not_found / no_service, 410 channel_is_archived
+    // will fail the same way every time.
+    const transient = status >= 500 || status === 408;
+    return new SendError(message, transient ? 'transient' : 'permanent', { providerStatus: status });
+  }
+  if (error instanceof IncomingWebhookRequestError) {
+    const original = error.original;
+    const cause = original.cause instanceof Error ? `: ${original.cause.message}` : '';
+    const what = original.name === 'TimeoutError' || original.name === 'AbortError' ? 'timed out' : 'failed';
+    return new SendError(
+      scrubSecrets(`Slack request ${what}: ${original.message}${cause}`, secrets),
+      'transient',
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new SendError(scrubSecrets(`Slack send failed: ${message}`, secrets), 'transient');
+}

@@ -1,0 +1,89 @@
+import { Api, NetworkError, ParseError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
+import { formatTelegram } from './format.js';
+import { type NotificationSender, SendError, scrubSecrets } from './sender.js';
+
+export interface TelegramSenderOptions {
+  /** Secret: it is part of every request URL, so every error text is scrubbed of it. */
+  botToken: string;
+  chatId: string;
+  /** Bot API base URL (https://api.telegram.org, or a local server in tests). */
+  apiUrl: string;
+  timeoutMs: number;
+}
+
+/**
+ * Telegram via node-telegram-bot-api 2.x (`Api`, one method per Bot API method),
+ * HTML parse mode. Its built-in retries are turned off (maxRetries: 0) so that every
+ * attempt is one notification_logs row and our backoff decides when to try again.
+ */
+export function createTelegramSender(options: TelegramSenderOptions): NotificationSender {
+  const secrets = [options.botToken, encodeURIComponent(options.botToken)];
+  return {
+    channel: 'telegram',
+    async send(alert, signal) {
+      // One client per send: cheap, and the status seen by this send's fetch is its own.
+      let lastStatus: number | undefined;
+      const fetchKeepingStatus: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        lastStatus = response.status;
+        return response;
+      };
+      const api = new Api(options.botToken, {
+        apiRoot: options.apiUrl,
+        fetch: fetchKeepingStatus,
+        timeoutMs: options.timeoutMs,
+        maxRetries: 0,
+      });
+      try {
+        await api.sendMessage(
+          {
+            chat_id: options.chatId,
+            text: formatTelegram(alert),
+            parse_mode: 'HTML',
+            link_preview_options: { is_disabled: true },
+          },
+          signal,
+        );
+        return { providerStatus: 200 };
+      } catch (error) {
+        throw classifyTelegramError(error, lastStatus, signal, secrets);
+      }
+    },
+  };
+}
+
+function classifyTelegramError(
+  error: unknown,
+  httpStatus: number | undefined,
+  signal: AbortSignal,
+  secrets: string[],
+): SendError {
+  const scrub = (text: string) => scrubSecrets(text, secrets);
+  if (error instanceof TelegramApiError) {
+    const message = scrub(`Telegram answered ${error.errorCode}: ${error.description}`);
+    if (error.errorCode === 429) {
+      const seconds = error.retryAfter;
+      return new SendError(message, 'transient', {
+        providerStatus: 429,
+        retryAfterMs: seconds === undefined ? undefined : seconds * 1000,
+      });
+    }
+    // 400 (bad chat id, unparsable markup), 401 (revoked token), 403 (bot blocked or
+    // kicked), 404 fail the same way every time; 5xx is Telegram's trouble.
+    const transient = error.errorCode >= 500;
+    return new SendError(message, transient ? 'transient' : 'permanent', { providerStatus: error.errorCode });
+  }
+  if (error instanceof TimeoutError || signal.aborted) {
+    return new SendError('Telegram request timed out', 'transient');
+  }
+  if (error instanceof NetworkError || error instanceof ParseError) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return new SendError(scrub(`Telegram request failed: ${error.message}${cause}`), 'transient', {
+      providerStatus: httpStatus,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new SendError(scrub(`Telegram send failed: ${message}`), 'transient', {
+    providerStatus: httpStatus,
+  });
+}

@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { buildSenders, type SenderRegistry } from '../notifications/registry.js';
+import { StorageUnavailableError, toError } from '../storage/errors.js';
+import type { Storage } from '../storage/storage.js';
+import { deliverEvent } from './deliver-event.js';
+import { type ClaimedEvent, type EventResult, outboxStore, type WorkerIdentity } from './outbox-store.js';
+
+/**
+ * The notification worker: claim a batch, send it, record it, repeat.
+ *
+ * - Wake-up: LISTEN lead_events wakes an idle worker the moment a lead commits; a
+ *   poll every WORKER_POLL_INTERVAL_MS is the fallback (Supabase rpc cannot LISTEN,
+ *   a NOTIFY can be missed while reconnecting). A full batch is followed by another
+ *   claim at once.
+ * - Liveness: a heartbeat row per worker, renewed every third of the lease; the same
+ *   call renews the lease on the batch in hand, so only a dead worker loses events.
+ * - Shutdown: stop claiming, let the batch finish within the grace, then abort the
+ *   sends still running and record them as retries; nothing is left leased.
+ * - A failure to record results is fatal: the worker stops (and `onFatal` fires)
+ *   rather than keep sending what it cannot account for.
+ */
+export interface NotificationWorkerOptions {
+  storage: Storage;
+  config: Config;
+  logger: Logger;
+  /** Channel senders; built from config when omitted. */
+  senders?: SenderRegistry;
+  workerId?: string;
+  /** Called once when the worker stops because it could not record results. */
+  onFatal?: (error: Error) => void;
+}
+
+export interface NotificationWorker {
+  readonly id: string;
+  start(): Promise<void>;
+  /** Stops claiming, finishes or releases the batch in hand, closes senders. */
+  stop(): Promise<void>;
+  /** Claim now instead of waiting for the next poll. */
+  wake(): void;
+}
+
+const RECORD_RETRY_DELAYS_MS = [250, 1_000, 3_000];
+const LISTEN_CHANNEL = 'lead_events';
+
+export function createNotificationWorker(options: NotificationWorkerOptions): NotificationWorker {
+  const { storage, config } = options;
+  const settings = config.worker;
+  const identity: WorkerIdentity = {
+    workerId: options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    host: hostname(),
+    pid: process.pid,
+  };
+  const logger = options.logger.child({ component: 'notification-worker', workerId: identity.workerId });
+  const senders = options.senders ?? buildSenders(config);
+  const store = outboxStore(storage);
+  const dashboardUrl = config.admin.dashboardUrl ?? `http://localhost:${config.port}/admin`;
+
+  let stopping = false;
+  let wakePending = false;
+  let wakeIdle: (() => void) | undefined;
+  let batchAbort: AbortController | undefined;
+  let loopDone: Promise<void> | undefined;
+  let stopDone: Promise<void> | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let unlisten: (() => Promise<void>) | null = null;
+
+  const wake = () => {
+    wakePending = true;
+    wakeIdle?.();
+  };
+
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (wakePending || stopping) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        wakeIdle = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakeIdle = done;
+    });
+
+  const beat = async (final = false) => {
+    try {
+      await store.beat(identity, settings.leaseSeconds, final);
+    } catch (error) {
+      logger.warn({ err: toError(error) }, 'Worker heartbeat failed');
+    }
+  };
+
+  async function record(results: EventResult[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const outcome = await store.record(identity.workerId, results, settings.maxAttempts);
+        for (const { id, outcome: state } of outcome.recorded) {
+          if (state === 'dead') {
+            const result = results.find((r) => r.eventId === id);
+            logger.error({ eventId: id, error: result?.error }, 'Event is dead: no more attempts');
+          }
+        }
+        if (outcome.lost.length > 0) {
+          logger.warn(
+            { eventIds: outcome.lost },
+            'Lease lost before recording; another worker owns these events',
+          );
+        }
+        return;
+      } catch (error) {
+        // Only a connection problem is worth a retry (the call is idempotent: a repeat
+        // after a lost answer finds the lease released and writes nothing).
+        const delay = RECORD_RETRY_DELAYS_MS[attempt];
+        if (!(error instanceof StorageUnavailableError) || delay === undefined) throw error;
+        logger.warn({ err: error, retryInMs: delay }, 'Recording notification results failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  async function processBatch(events: ClaimedEvent[]): Promise<void> {
+    batchAbort = new AbortController();
+    const deliverSettings = {
+      senders,
+      dashboardUrl,
+      maxAttempts: settings.maxAttempts,
+      sendTimeoutMs: settings.sendTimeoutMs,
+      backoff: { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
+      logger,
+      shutdownSignal: batchAbort.signal,
+    };
+    try {
+      const results = await Promise.all(events.map((event) => deliverEvent(event, deliverSettings)));
+      await record(results);
+    } finally {
+      batchAbort = undefined;
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      wakePending = false;
+      let events: ClaimedEvent[];
+      try {
+        events = await store.claim(identity.workerId, settings.batchSize, settings.leaseSeconds);
+      } catch (error) {
+        logger.warn({ err: toError(error) }, 'Claiming events failed; trying again at the next poll');
+        await idle(settings.pollIntervalMs);
+        continue;
+      }
+      if (events.length > 0) {
+        try {
+          await processBatch(events);
+        } catch (error) {
+          const err = toError(error);
+          stopping = true;
+          logger.fatal(
+            { err, eventIds: events.map((event) => event.id) },
+            'Failed to record notification results; stopping the worker so nothing is sent twice',
+          );
+          options.onFatal?.(err);
+          return;
+        }
+        if (events.length >= settings.batchSize) continue;
+      }
+      await idle(settings.pollIntervalMs);
+    }
+  }
+
+  return {
+    id: identity.workerId,
+    wake,
+    async start() {
+      await store.beat(identity, settings.leaseSeconds);
+      unlisten = await storage.listen(LISTEN_CHANNEL, wake);
+      heartbeatTimer = setInterval(() => void beat(), Math.max(200, (settings.leaseSeconds * 1000) / 3));
+      heartbeatTimer.unref();
+      const configured = senders.configured();
+      logger.info(
+        {
+          channels: configured,
+          unconfigured: senders.channels.filter((channel) => !configured.includes(channel)),
+          batchSize: settings.batchSize,
+          pollIntervalMs: settings.pollIntervalMs,
+          wakeUp: unlisten ? 'listen' : 'poll',
+        },
+        'Notification worker started',
+      );
+      loopDone = loop();
+    },
+    stop() {
+      stopDone ??= (async () => {
+        stopping = true;
+        wake();
+        const grace = setTimeout(() => {
+          logger.warn('Shutdown grace over; aborting sends in flight (they are retried later)');
+          batchAbort?.abort(new Error('shutdown'));
+        }, settings.shutdownGraceMs);
+        try {
+          await loopDone;
+        } finally {
+          clearTimeout(grace);
+          clearInterval(heartbeatTimer);
+          await unlisten?.().catch(() => {});
+          await beat(true);
+          await senders.close();
+          logger.info('Notification worker stopped');
+        }
+      })();
+      return stopDone;
+    },
+  };
+}
+
+/**
+ * The worker the API process runs beside itself: only on the embedded default
+ * (PGlite allows one process, so a separate `npm run worker` cannot open it) and
+ * unless ENABLE_NOTIFICATION_WORKER=false. With Postgres or Supabase the worker
+ * runs as its own process (`npm run worker`), as many as you like.
+ */
+export function createApiProcessWorker(options: NotificationWorkerOptions): NotificationWorker | undefined {
+  const { config, storage } = options;
+  if (storage.mode !== 'pglite') return undefined;
+  if (!config.worker.enabled) {
+    options.logger.warn('ENABLE_NOTIFICATION_WORKER=false: events wait in lead_events, nothing is sent');
+    return undefined;
+  }
+  return createNotificationWorker(options);
+}

@@ -1,0 +1,94 @@
+import type { ChannelName } from '../notifications/sender.js';
+import type { Storage } from '../storage/storage.js';
+
+/**
+ * Typed calls to the worker's SQL functions (supabase/migrations/
+ * 20261122000200_notification_worker.sql). Every mode (PGlite, Postgres, Supabase
+ * rpc) runs the same functions, so the rules live in one place.
+ */
+export type SettledStatus = 'sent' | 'skipped' | 'failed';
+
+export interface ClaimedEvent {
+  id: number;
+  eventType: string;
+  conversationId: string | null;
+  payload: unknown;
+  /** This attempt's number (counted at claim time). */
+  attempts: number;
+  createdAt: string;
+  /** Channels that need nothing more: sent, skipped, or failed permanently this round. */
+  settled: Partial<Record<string, SettledStatus>>;
+}
+
+export interface ChannelLog {
+  channel: ChannelName;
+  status: 'sent' | 'failed' | 'skipped';
+  error?: string | undefined;
+  providerStatus?: number | undefined;
+  durationMs?: number | undefined;
+  permanent?: boolean | undefined;
+}
+
+/**
+ * delivered: every channel sent or skipped. failed: every channel settled but one
+ * failed for good (the event is dead). pending: a transient failure, retry later
+ * (dead instead once attempts are used up; the SQL function decides).
+ */
+export interface EventResult {
+  eventId: number;
+  attempt: number;
+  result: 'delivered' | 'failed' | 'pending';
+  retryInMs?: number | undefined;
+  error?: string | undefined;
+  logs: ChannelLog[];
+}
+
+export interface RecordOutcome {
+  recorded: { id: number; outcome: 'delivered' | 'dead' | 'retry' }[];
+  /** Events whose lease another worker took over: nothing was written for them. */
+  lost: number[];
+}
+
+export interface WorkerIdentity {
+  workerId: string;
+  host: string;
+  pid: number;
+}
+
+export function outboxStore(storage: Storage) {
+  return {
+    claim(workerId: string, batchSize: number, leaseSeconds: number): Promise<ClaimedEvent[]> {
+      return storage.call<ClaimedEvent[]>('claim_lead_events', {
+        p_worker_id: workerId,
+        p_batch_size: batchSize,
+        p_lease_seconds: leaseSeconds,
+      });
+    },
+    record(workerId: string, results: EventResult[], maxAttempts: number): Promise<RecordOutcome> {
+      return storage.call<RecordOutcome>('record_notification_results', {
+        p_worker_id: workerId,
+        p_batch: { results },
+        p_max_attempts: maxAttempts,
+      });
+    },
+    beat(identity: WorkerIdentity, leaseSeconds: number, stopping = false): Promise<unknown> {
+      return storage.call('beat_worker', {
+        p_worker_id: identity.workerId,
+        p_host: identity.host,
+        p_pid: identity.pid,
+        p_lease_seconds: leaseSeconds,
+        p_stopping: stopping,
+      });
+    },
+    replay(
+      target: { eventId: number } | { failedSince: Date },
+    ): Promise<{ replayed: number[]; count: number }> {
+      return storage.call('replay_dead_events', {
+        p_event_id: 'eventId' in target ? target.eventId : undefined,
+        p_failed_since: 'failedSince' in target ? target.failedSince.toISOString() : undefined,
+      });
+    },
+  };
+}
+
+export type OutboxStore = ReturnType<typeof outboxStore>;

@@ -1,0 +1,99 @@
+import type { Config } from '../../src/config.js';
+import { createNotificationWorker, type NotificationWorker } from '../../src/outbox/notification-worker.js';
+import type { Storage } from '../../src/storage/storage.js';
+import { testConfig } from '../helpers/app.js';
+import { type CapturedLogs, captureLogs } from '../helpers/logs.js';
+import {
+  type SlackReceiver,
+  type SmtpReceiver,
+  startSlackReceiver,
+  startSmtpReceiver,
+  startTelegramReceiver,
+  type TelegramReceiver,
+} from '../helpers/receivers.js';
+
+/** A secret-looking bot token, so tests can check it never reaches a log or a row. */
+export const TELEGRAM_TOKEN = '987654321:AAtestSECRETtoken_abcdefXYZ';
+export const SMTP_PASSWORD = 'smtp-s3cret-password';
+
+export interface Channels {
+  slack: SlackReceiver;
+  telegram: TelegramReceiver;
+  smtp: SmtpReceiver;
+  /** Environment pointing every channel at the receivers. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startChannels(): Promise<Channels> {
+  const [slack, telegram, smtp] = await Promise.all([
+    startSlackReceiver(),
+    startTelegramReceiver(),
+    startSmtpReceiver(),
+  ]);
+  return {
+    slack,
+    telegram,
+    smtp,
+    env: {
+      SLACK_WEBHOOK_URL: slack.url,
+      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
+      TELEGRAM_CHAT_ID: '-1001234567890',
+      TELEGRAM_API_URL: telegram.url,
+      EMAIL_HOST: smtp.host,
+      EMAIL_PORT: String(smtp.port),
+      EMAIL_FROM: 'leadrelay <alerts@example.com>',
+      EMAIL_TO: 'sales@example.com',
+    },
+    async close() {
+      await Promise.all([slack.close(), telegram.close(), smtp.close()]);
+    },
+  };
+}
+
+/** Short timings so retries and leases play out in well under a second or two. */
+export const FAST_WORKER_ENV: Record<string, string> = {
+  WORKER_POLL_INTERVAL_MS: '100',
+  WORKER_RETRY_BASE_MS: '50',
+  WORKER_RETRY_MAX_MS: '200',
+  WORKER_SEND_TIMEOUT_MS: '2000',
+  WORKER_LEASE_SECONDS: '5',
+  WORKER_MAX_ATTEMPTS: '4',
+  ADMIN_DASHBOARD_URL: 'https://crm.example.com/admin',
+};
+
+export interface RunningWorker {
+  worker: NotificationWorker;
+  config: Config;
+  logs: CapturedLogs;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(storage: Storage, env: Record<string, string>): Promise<RunningWorker> {
+  const config = testConfig({ ...FAST_WORKER_ENV, ...env });
+  const logs = captureLogs('debug');
+  const worker = createNotificationWorker({ storage, config, logger: logs.logger });
+  await worker.start();
+  return { worker, config, logs, stop: () => worker.stop() };
+}
+
+export interface CapturedLead {
+  id: string;
+  eventId: number;
+}
+
+export async function captureLead(
+  storage: Storage,
+  lead: Record<string, unknown> = {},
+): Promise<CapturedLead> {
+  return storage.call<CapturedLead>('capture_lead', {
+    p_lead: {
+      customerName: 'Test User',
+      customerPhone: '+971501234567',
+      customerEmail: 'test@example.com',
+      intent: 'buy',
+      source: 'chatbot',
+      ...lead,
+    },
+  });
+}

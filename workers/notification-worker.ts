@@ -1,0 +1,80 @@
+import { ConfigError, loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createNotificationWorker } from '../src/outbox/notification-worker.js';
+import { openStorage } from '../src/storage/open-storage.js';
+
+/**
+ * The notification worker process (`npm run worker`): drains lead_events to Slack,
+ * email and Telegram against DATABASE_URL (any Postgres; for Supabase the direct
+ * connection or the session pooler, since the transaction pooler breaks LISTEN) or
+ * SUPABASE_URL (rpc, polling). Run as many as you like: claims never overlap.
+ *
+ * Shutdown: SIGTERM/SIGINT stop claiming and let the batch in hand finish within
+ * WORKER_SHUTDOWN_GRACE_MS (default 20 s), then exit 0. Platforms kill some time
+ * after SIGTERM (Render and Kubernetes: 30 s), so the grace plus the 5 s margin
+ * below must stay under that.
+ */
+const EXIT_MARGIN_MS = 5_000;
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`leadrelay worker: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (config.storage.mode === 'pglite') {
+    process.stderr.write(
+      'leadrelay worker: the embedded database (PGlite) allows one process, so the worker runs inside ' +
+        'the API (npm start). Set DATABASE_URL or SUPABASE_URL to run workers on their own.\n',
+    );
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+  if (!config.worker.enabled) {
+    logger.warn('ENABLE_NOTIFICATION_WORKER=false: notification worker not started');
+    return;
+  }
+  const storage = await openStorage(config, logger, { applicationName: 'leadrelay-worker' });
+
+  let stopping = false;
+  const shutdown = async (reason: string, exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'Notification worker shutting down');
+    const timer = setTimeout(() => {
+      logger.error('Worker shutdown took too long; exiting');
+      process.exit(1);
+    }, config.worker.shutdownGraceMs + EXIT_MARGIN_MS);
+    timer.unref();
+    try {
+      await worker.stop();
+      await storage.close();
+    } catch (error) {
+      logger.error({ err: error }, 'Error while shutting down the worker');
+      exitCode = 1;
+    }
+    process.exit(exitCode);
+  };
+
+  const worker = createNotificationWorker({
+    storage,
+    config,
+    logger,
+    onFatal: () => void shutdown('failed to record results', 1),
+  });
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  await worker.start();
+}
+
+main().catch((error) => {
+  process.stderr.write(
+    `leadrelay worker: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
