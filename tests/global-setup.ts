@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,6 +8,27 @@ import { migrate } from '../src/storage/migrator.js';
 import { openPgliteStorage } from '../src/storage/pglite-storage.js';
 import { openPostgresStorage } from '../src/storage/postgres-storage.js';
 import { databaseUrlFor } from './helpers/database-url.js';
+import { TEST_PII, TEST_SECRETS } from './helpers/secrets.js';
+
+/** Searches every log line captured during the run for known secrets and raw PII. */
+function findLeaks(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const needles = [...Object.values(TEST_SECRETS), ...TEST_PII];
+  const leaks: string[] = [];
+  let lines = 0;
+  for (const file of readdirSync(dir)) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!line) continue;
+      lines++;
+      const found = needles.find((needle) => line.includes(needle));
+      if (found) leaks.push(`  ${found.slice(0, 12)}… in: ${line.slice(0, 300)}`);
+    }
+  }
+  process.stdout.write(
+    `log audit: ${lines} log lines searched for ${needles.length} secrets and contact details, ${leaks.length} leaks\n`,
+  );
+  return leaks.slice(0, 20);
+}
 
 /**
  * Migrates each database kind once per run into a template; every test file then
@@ -18,12 +39,15 @@ declare module 'vitest' {
     testRunId: string;
     pgliteTemplatePath: string;
     postgresTemplateName: string;
+    runLogDir: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const runId = randomBytes(4).toString('hex');
   project.provide('testRunId', runId);
+  const runLogDir = join(tmpdir(), `leadrelay-test-logs-${runId}`);
+  project.provide('runLogDir', runLogDir);
 
   const pglite = await openPgliteStorage();
   await migrate(pglite);
@@ -53,6 +77,15 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     rmSync(templatePath, { force: true });
+    const leaks = findLeaks(runLogDir);
+    rmSync(runLogDir, { recursive: true, force: true });
+    if (leaks.length > 0) {
+      process.stderr.write(
+        `Secrets or unmasked contact details found in the test run's logs:\n${leaks.join('\n')}\n`,
+      );
+      // A teardown error alone does not fail the run; the exit code does.
+      process.exitCode = 1;
+    }
     if (!adminUrl || process.env.KEEP_TEST_DATABASES) return;
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();

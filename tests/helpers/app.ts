@@ -4,8 +4,9 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { type CapturedLogs, captureLogs } from './logs.js';
+import { TEST_SECRETS } from './secrets.js';
 
-export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789';
+export const TEST_ADMIN_KEY = TEST_SECRETS.adminApiKey;
 
 /** A config as the process would parse it, from test-chosen environment variables. */
 export function testConfig(env: Record<string, string> = {}): Config {

@@ -4,8 +4,9 @@ import { openSupabaseStorage } from '../../src/storage/supabase-storage.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
 import { type PostgrestStandIn, startPostgrestStandIn } from '../helpers/postgrest-stand-in.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
-const SERVICE_KEY = 'service-role-key-for-tests';
+const SERVICE_KEY = TEST_SECRETS.supabaseServiceRoleKey;
 const lead = {
   customerName: 'Supa Lead',
   customerPhone: '+971501234567',
