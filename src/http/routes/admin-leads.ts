@@ -157,7 +157,7 @@ export async function adminLeadRoutes(
       schema: {
         summary: 'Complete a follow-up task',
         params: z.object({ taskId: z.coerce.number().int().min(1) }),
-        body: z.strictObject({ actor }).optional(),
+        body: z.strictObject({ actor }).nullish(),
       },
     },
     (request) => completeTask(storage, request.params.taskId, request.body?.actor ?? 'admin'),

@@ -44,7 +44,7 @@ export async function adminOpsRoutes(
       schema: {
         summary: 'Queue a dead event for delivery again',
         params: z.object({ id: z.coerce.number().int().min(1) }),
-        body: z.strictObject({ actor: z.string().trim().min(1).max(100).optional() }).optional(),
+        body: z.strictObject({ actor: z.string().trim().min(1).max(100).optional() }).nullish(),
       },
     },
     async (request, reply) => {
