@@ -55,7 +55,8 @@ export interface SlackReceiver {
   /** Requests answered 200. */
   delivered(): SlackPost[];
   /** Decides the answer to each request; default 200 "ok". */
-  respond: (post: SlackPost, index: number) => HttpReply;
+  /** May hold the answer by returning a promise. */
+  respond: (post: SlackPost, index: number) => HttpReply | Promise<HttpReply>;
   close(): Promise<void>;
 }
 
@@ -78,9 +79,11 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
       status: 0,
       at: Date.now(),
     };
-    const reply = receiver.respond(post, receiver.requests.length);
+    const index = receiver.requests.push(post) - 1;
+    const reply = await receiver.respond(post, index);
+    // A client that gave up (timeout, killed) never saw the answer: not delivered.
+    if (response.destroyed || request.socket.destroyed) return;
     post.status = reply.status;
-    receiver.requests.push(post);
     send(response, reply);
   });
   const port = await listen(server);
@@ -104,7 +107,7 @@ export interface TelegramReceiver {
   requests: TelegramRequest[];
   delivered(): TelegramRequest[];
   /** Decides the answer; default ok. Use telegramError() for failures. */
-  respond: (request: TelegramRequest, index: number) => HttpReply;
+  respond: (request: TelegramRequest, index: number) => HttpReply | Promise<HttpReply>;
   close(): Promise<void>;
 }
 
@@ -157,9 +160,10 @@ export async function startTelegramReceiver(): Promise<TelegramReceiver> {
       status: 0,
       at: Date.now(),
     };
-    const reply = receiver.respond(entry, receiver.requests.length);
+    const index = receiver.requests.push(entry) - 1;
+    const reply = await receiver.respond(entry, index);
+    if (response.destroyed || request.socket.destroyed) return;
     entry.status = reply.status;
-    receiver.requests.push(entry);
     send(response, reply);
   });
   const port = await listen(server);
@@ -184,7 +188,7 @@ export interface SmtpReceiver {
   port: number;
   messages: ReceivedEmail[];
   /** Return an SMTP code (e.g. 450, 550) to refuse a recipient, or null to accept. */
-  rejectRecipient: (address: string, attemptIndex: number) => number | null;
+  rejectRecipient: (address: string, attemptIndex: number) => number | null | Promise<number | null>;
   /** How many RCPT TO commands were seen (accepted or not). */
   recipientAttempts: number;
   close(): Promise<void>;
@@ -204,10 +208,15 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      const code = receiver.rejectRecipient(address.address, receiver.recipientAttempts++);
-      if (code === null) return callback();
-      const error = Object.assign(new Error(`Recipient refused by test (${code})`), { responseCode: code });
-      callback(error);
+      void Promise.resolve(receiver.rejectRecipient(address.address, receiver.recipientAttempts++)).then(
+        (code) => {
+          if (code === null) return callback();
+          const error = Object.assign(new Error(`Recipient refused by test (${code})`), {
+            responseCode: code,
+          });
+          callback(error);
+        },
+      );
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
