@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { toStorageError } from './sql-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
-import { functionCallSql, type SqlStorage } from './storage.js';
+import { callFunction, type SqlStorage } from './storage.js';
 
 export interface PgliteOptions {
   /** Folder for the data files; omit for an in-memory database. */
@@ -35,11 +35,7 @@ export async function openPgliteStorage(options: PgliteOptions = {}): Promise<Sq
     mode: 'pglite',
     db,
     query,
-    async call<T>(fn: string, args: Record<string, unknown> = {}) {
-      const { text, params } = functionCallSql(fn, args);
-      const rows = await query<{ result: T }>(text, params);
-      return rows[0]?.result as T;
-    },
+    call: (fn, args) => callFunction(query, fn, args),
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>) {
       try {
         return await db.transaction(async (tx) =>

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { toStorageError } from './sql-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
-import { functionCallSql, type SqlStorage } from './storage.js';
+import { callFunction, type SqlStorage } from './storage.js';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -51,11 +51,7 @@ export function openPostgresStorage(options: PostgresOptions): SqlStorage & { po
     mode: 'postgres',
     pool,
     query,
-    async call<T>(fn: string, args: Record<string, unknown> = {}) {
-      const { text, params } = functionCallSql(fn, args);
-      const rows = await query<{ result: T }>(text, params);
-      return rows[0]?.result as T;
-    },
+    call: (fn, args) => callFunction(query, fn, args),
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>) {
       let client: pg.PoolClient;
       try {

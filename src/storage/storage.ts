@@ -48,3 +48,16 @@ export function functionCallSql(
   const list = names.map((name, index) => `${name} => $${index + 1}`).join(', ');
   return { text: `select ${fn}(${list}) as result`, params: names.map((name) => args[name]) };
 }
+
+type RowQuery = <R extends Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
+
+/** `call` for SQL-backed storage: run the function through `query` and unwrap its jsonb result. */
+export async function callFunction<T>(
+  query: RowQuery,
+  fn: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
+  const { text, params } = functionCallSql(fn, args);
+  const rows = await query<{ result: T }>(text, params);
+  return rows[0]?.result as T;
+}

@@ -15,11 +15,17 @@ describe('rate limits and CORS', () => {
     await db?.close();
   });
 
-  async function postLeads(t: TestApp, count: number, headers: Record<string, string> = {}) {
+  /** Sends `count` requests one after another; `build` shapes request i. */
+  async function postMany(
+    t: TestApp,
+    count: number,
+    build: (i: number) => { url?: string; headers?: Record<string, string>; payload?: object } = () => ({}),
+  ) {
     const statuses: number[] = [];
     let last: Awaited<ReturnType<TestApp['app']['inject']>> | undefined;
     for (let i = 0; i < count; i++) {
-      last = await t.app.inject({ method: 'POST', url: '/api/chatbot/leads', headers, payload: lead(i) });
+      const { url = '/api/chatbot/leads', headers = {}, payload = lead(i) } = build(i);
+      last = await t.app.inject({ method: 'POST', url, headers, payload });
       statuses.push(last.statusCode);
     }
     return { statuses, last: last! };
@@ -28,7 +34,7 @@ describe('rate limits and CORS', () => {
   it('answers the 11th lead in a minute from one IP with 429 and Retry-After (in memory)', async () => {
     const t = await buildTestApp(db.storage);
     try {
-      const { statuses, last } = await postLeads(t, 11);
+      const { statuses, last } = await postMany(t, 11);
       expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
       expect(statuses[10]).toBe(429);
       expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
@@ -41,15 +47,10 @@ describe('rate limits and CORS', () => {
   it('limits the contact form at 5 per minute', async () => {
     const t = await buildTestApp(db.storage);
     try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) {
-        const response = await t.app.inject({
-          method: 'POST',
-          url: '/api/contact',
-          payload: { name: 'C', email: `c${i}@example.com`, message: 'hi' },
-        });
-        statuses.push(response.statusCode);
-      }
+      const { statuses } = await postMany(t, 6, (i) => ({
+        url: '/api/contact',
+        payload: { name: 'C', email: `c${i}@example.com`, message: 'hi' },
+      }));
       expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
     } finally {
       await t.app.close();
@@ -59,16 +60,7 @@ describe('rate limits and CORS', () => {
   it('cannot be dodged with a forged X-Forwarded-For unless TRUST_PROXY is set', async () => {
     const t = await buildTestApp(db.storage, { env: { RATE_LIMIT_LEADS_PER_MINUTE: '2' } });
     try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const response = await t.app.inject({
-          method: 'POST',
-          url: '/api/chatbot/leads',
-          headers: { 'x-forwarded-for': `10.0.0.${i}` },
-          payload: lead(i),
-        });
-        statuses.push(response.statusCode);
-      }
+      const { statuses } = await postMany(t, 3, (i) => ({ headers: { 'x-forwarded-for': `10.0.0.${i}` } }));
       expect(statuses).toEqual([201, 201, 429]);
     } finally {
       await t.app.close();
@@ -77,16 +69,9 @@ describe('rate limits and CORS', () => {
       env: { RATE_LIMIT_LEADS_PER_MINUTE: '2', TRUST_PROXY: 'true' },
     });
     try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const response = await trusted.app.inject({
-          method: 'POST',
-          url: '/api/chatbot/leads',
-          headers: { 'x-forwarded-for': `10.0.0.${i}` },
-          payload: lead(i),
-        });
-        statuses.push(response.statusCode);
-      }
+      const { statuses } = await postMany(trusted, 3, (i) => ({
+        headers: { 'x-forwarded-for': `10.0.0.${i}` },
+      }));
       expect(statuses).toEqual([201, 201, 201]);
     } finally {
       await trusted.app.close();
@@ -100,8 +85,8 @@ describe('rate limits and CORS', () => {
     const a = await buildTestApp(db.storage, { redis: redisA, rateLimitNamespace: namespace });
     const b = await buildTestApp(db.storage, { redis: redisB, rateLimitNamespace: namespace });
     try {
-      const first = await postLeads(a, 6);
-      const second = await postLeads(b, 5);
+      const first = await postMany(a, 6);
+      const second = await postMany(b, 5);
       expect(first.statuses.every((s) => s === 201)).toBe(true);
       expect(second.statuses).toEqual([201, 201, 201, 201, 429]);
       expect(Number(second.last.headers['retry-after'])).toBeGreaterThan(0);
