@@ -136,6 +136,16 @@ const envSchema = z
     FEATURE_WHATSAPP_ENABLED: boolean(false),
     FEATURE_CRM_ENABLED: boolean(false),
     FEATURE_SMS_ENABLED: boolean(false),
+
+    // Operations (issue 6): lifecycle, metrics, docs, health thresholds, retention.
+    API_SHUTDOWN_GRACE_MS: integer(10_000, 0, 25_000),
+    METRICS_ENABLED: boolean(true),
+    METRICS_PORT: z.preprocess(emptyAsUndefined, integer(0, 0, 65535).optional()),
+    API_DOCS_ENABLED: boolean(true),
+    HEALTH_MAX_QUEUE_DEPTH: integer(1000, 1, 100_000_000),
+    HEALTH_MAX_QUEUE_AGE_SECONDS: integer(900, 1, 604_800),
+    WORKER_STALE_AFTER_SECONDS: integer(120, 5, 86_400),
+    RETENTION_DAYS: integer(30, 1, 3650),
   })
   .superRefine((env, ctx) => {
     const mode = storageModeOf(env);
@@ -284,6 +294,15 @@ function buildConfig(env: ParsedEnv) {
       whatsapp: env.FEATURE_WHATSAPP_ENABLED,
       crm: env.FEATURE_CRM_ENABLED,
       sms: env.FEATURE_SMS_ENABLED,
+    },
+    ops: {
+      shutdownGraceMs: env.API_SHUTDOWN_GRACE_MS,
+      metrics: { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT },
+      docsEnabled: env.API_DOCS_ENABLED,
+      maxQueueDepth: env.HEALTH_MAX_QUEUE_DEPTH,
+      maxQueueAgeSeconds: env.HEALTH_MAX_QUEUE_AGE_SECONDS,
+      workerStaleAfterSeconds: env.WORKER_STALE_AFTER_SECONDS,
+      retentionDays: env.RETENTION_DAYS,
     },
   };
 }

@@ -9,8 +9,10 @@ import type { Storage } from '../storage/storage.js';
 import { HttpError, handleError } from './errors.js';
 import { registerRateLimits } from './rate-limit.js';
 import { adminRoutes } from './routes/admin-api.js';
+import { registerApiDocs } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
+import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
 
 export interface AppDependencies {
   config: Config;
@@ -65,9 +67,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await registerRateLimits(app, { redis: deps.redis, nameSpace: deps.rateLimitNamespace });
 
+  // Docs first: @fastify/swagger documents the routes registered after it.
+  if (config.ops.docsEnabled) await registerApiDocs(app);
+  installRequestMetrics(app);
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(intakeRoutes, { storage: deps.storage, config });
   await app.register(adminRoutes, { storage: deps.storage, config, logger: deps.logger });
+  // With METRICS_PORT set, server.ts serves /metrics on that port instead (no key).
+  if (config.ops.metrics.enabled && config.ops.metrics.port === undefined) {
+    await app.register(metricsRoutes, { storage: deps.storage, config });
+  }
   return app;
 }
 

@@ -1,0 +1,34 @@
+import { type Migration, pendingMigrations, readMigrations } from '../storage/migrator.js';
+import { isSqlStorage, type Storage } from '../storage/storage.js';
+
+/**
+ * Which migrations shipped with this build the database has not applied. PGlite and
+ * Postgres read leadrelay_schema_migrations directly; in Supabase mode (rpc only) the
+ * SQL function leadrelay_schema_versions() also reads `supabase db push`'s history.
+ * If that function itself is missing, its migration (and maybe others) is pending.
+ */
+let shipped: Migration[] | undefined;
+
+/** The migration files of this build, read once (they do not change while running). */
+export function shippedMigrations(): Migration[] {
+  shipped ??= readMigrations();
+  return shipped;
+}
+
+export async function pendingMigrationNames(
+  storage: Storage,
+  migrations: Migration[] = shippedMigrations(),
+): Promise<string[]> {
+  if (isSqlStorage(storage)) return pendingMigrations(storage, migrations);
+  let applied: Set<string>;
+  try {
+    applied = new Set(await storage.call<string[]>('leadrelay_schema_versions'));
+  } catch (error) {
+    // PostgREST: PGRST202 "function not found"; anything else is a real failure.
+    if ((error as { code?: unknown }).code === 'PGRST202') {
+      return migrations.filter((m) => m.version >= '20261122000400').map((m) => `${m.version}_${m.name}`);
+    }
+    throw error;
+  }
+  return migrations.filter((m) => !applied.has(m.version)).map((m) => `${m.version}_${m.name}`);
+}
