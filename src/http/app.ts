@@ -9,6 +9,7 @@ import type { Storage } from '../storage/storage.js';
 import { HttpError, handleError } from './errors.js';
 import { registerRateLimits } from './rate-limit.js';
 import { adminRoutes } from './routes/admin-api.js';
+import { sameOriginIsNotCrossOrigin } from './routes/dashboard.js';
 import { registerApiDocs } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
@@ -52,6 +53,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id);
   });
 
+  // The /admin dashboard calls the API from its own origin: not a CORS request.
+  app.addHook('onRequest', sameOriginIsNotCrossOrigin);
   await app.register(helmet, { global: true });
   const allowed = new Set(config.http.corsOrigins);
   await app.register(cors, {

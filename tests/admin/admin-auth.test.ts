@@ -78,3 +78,44 @@ describe('admin rate limits [pglite]', () => {
     expect(codes).toEqual([200, 200, 429]);
   });
 });
+
+describe('dashboard requests from the API’s own origin [pglite]', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('pglite');
+    t = await buildTestApp(db.storage, { env: { FRONTEND_URL: 'https://www.example.com' } });
+  });
+  afterAll(async () => {
+    await t?.app.close();
+    await db?.close();
+  });
+
+  it('are not subject to the CORS allow-list; other origins still are', async () => {
+    const headers = { authorization: `Bearer ${TEST_ADMIN_KEY}`, host: 'admin.leadrelay.test' };
+    const own = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/stream-token',
+      headers: { ...headers, origin: 'http://admin.leadrelay.test' },
+    });
+    expect(own.statusCode).toBe(200);
+    const ownWithPort = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/stream-token',
+      headers: { ...headers, origin: 'http://admin.leadrelay.test:80' },
+    });
+    expect(ownWithPort.statusCode).toBe(200);
+    const evil = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/stream-token',
+      headers: { ...headers, origin: 'https://evil.example' },
+    });
+    expect(evil.statusCode).toBe(403);
+    const allowed = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/stream-token',
+      headers: { ...headers, origin: 'https://www.example.com' },
+    });
+    expect(allowed.statusCode).toBe(200);
+  });
+});

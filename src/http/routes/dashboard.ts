@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /**
  * The admin dashboard at /admin: three static files (HTML, CSS, JS; no build step)
@@ -35,4 +35,24 @@ export async function dashboardRoutes(app: FastifyInstance) {
     );
   }
   app.get('/admin/', (_request, reply) => reply.redirect('/admin'));
+}
+
+/**
+ * The dashboard calls the API from the API's own origin, and browsers send an Origin
+ * header even on same-origin POST and PATCH. Such requests are not cross-origin, so
+ * CORS (FRONTEND_URL's allow-list) does not apply to them: this onRequest hook, added
+ * before @fastify/cors, drops an Origin that names this very server. A page on another
+ * origin cannot forge the Host header, so it is still checked against the allow-list.
+ */
+export async function sameOriginIsNotCrossOrigin(request: FastifyRequest) {
+  const origin = request.headers.origin;
+  if (typeof origin !== 'string') return;
+  try {
+    // Both sides through URL, so a default port (:80, :443) compares equal to none.
+    if (new URL(origin).origin === new URL(`${request.protocol}://${request.host}`).origin) {
+      delete request.headers.origin;
+    }
+  } catch {
+    // Not a URL: leave it for CORS to refuse.
+  }
 }
