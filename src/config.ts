@@ -107,6 +107,7 @@ const envSchema = z
         .optional(),
     ),
     SLA_FIRST_RESPONSE_MINUTES: integer(5, 1, 60 * 24 * 30),
+    SLA_SWEEP_INTERVAL_MS: integer(60_000, 1000, 3_600_000),
 
     SLACK_WEBHOOK_URL: optionalUrl,
     TELEGRAM_BOT_TOKEN: optionalString,
@@ -259,6 +260,7 @@ function buildConfig(env: ParsedEnv) {
     leads: {
       defaultPhoneCountry: env.DEFAULT_PHONE_COUNTRY,
       slaFirstResponseMinutes: env.SLA_FIRST_RESPONSE_MINUTES,
+      slaSweepIntervalMs: env.SLA_SWEEP_INTERVAL_MS,
     },
     channels: {
       slack: env.SLACK_WEBHOOK_URL ? { webhookUrl: env.SLACK_WEBHOOK_URL } : undefined,
