@@ -3,15 +3,16 @@ import { resolveAdminKey } from './admin/admin-key.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { createApiProcessWorker } from './outbox/notification-worker.js';
 import { openStorage } from './storage/open-storage.js';
 
 /**
  * The API process: config, logger, storage, HTTP server, signals. Render sends
  * SIGTERM and kills 30 s later; we stop within API_SHUTDOWN_GRACE_MS (default 10 s,
- * well inside that) so in-flight leads finish and nothing is cut mid-write.
+ * at most 25 s by the config schema, so always inside that): stop accepting
+ * connections, let in-flight requests finish (app.close), close the pool, exit 0.
  */
-const SHUTDOWN_GRACE_MS = Number(process.env.API_SHUTDOWN_GRACE_MS ?? 10_000);
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -42,6 +43,17 @@ async function main() {
   });
   await app.listen({ port: config.port, host: config.host });
   logger.info({ storage: storage.mode, port: config.port }, 'leadrelay API listening');
+  // METRICS_PORT: /metrics without a key on its own (private) port instead of the API's.
+  const metricsServer =
+    config.ops.metrics.enabled && config.ops.metrics.port !== undefined
+      ? await startMetricsServer({
+          port: config.ops.metrics.port,
+          host: config.host,
+          storage,
+          staleAfterSeconds: config.ops.workerStaleAfterSeconds,
+        })
+      : undefined;
+  if (metricsServer) logger.info({ port: metricsServer.port }, 'Metrics listening');
   if (adminKey.generated) {
     // Printed once, on the console only, so the newcomer can open the dashboard.
     process.stdout.write(
@@ -57,14 +69,15 @@ async function main() {
     // With the worker in this process, leave it its own grace (default 20 s) plus a
     // margin: still inside Render's 30 s.
     const graceMs = worker
-      ? Math.max(SHUTDOWN_GRACE_MS, config.worker.shutdownGraceMs + 5_000)
-      : SHUTDOWN_GRACE_MS;
+      ? Math.max(config.ops.shutdownGraceMs, config.worker.shutdownGraceMs + 5_000)
+      : config.ops.shutdownGraceMs;
     const timer = setTimeout(() => {
       logger.error('Shutdown grace period exceeded; exiting');
       process.exit(1);
     }, graceMs);
     timer.unref();
     await app.close();
+    await metricsServer?.close();
     await worker?.stop();
     await storage.close();
     redis?.disconnect();
