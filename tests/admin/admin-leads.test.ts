@@ -207,6 +207,13 @@ describeEachDatabase('admin lead API', (kind) => {
     });
   });
 
+  it('has a trigram index for free-text search where pg_trgm exists (Postgres), none on PGlite', async () => {
+    const rows = await db.storage.query(
+      `select indexname from pg_indexes where indexname = 'conversations_search_trgm_idx'`,
+    );
+    expect(rows).toHaveLength(kind === 'postgres' ? 1 : 0);
+  });
+
   describe('GET /api/admin/leads/:id', () => {
     it('returns the lead with its timeline, follow-ups, events and notification attempts', async () => {
       const { id, eventId } = await createLead(db.storage, { customerName: 'Detail Dana' });
