@@ -134,6 +134,9 @@ const envSchema = z
     WORKER_RETRY_BASE_MS: integer(5_000, 10, 3_600_000),
     WORKER_RETRY_MAX_MS: integer(600_000, 10, 86_400_000),
 
+    // Set by loadConfig, not by users: only processes that serve the admin API need the key.
+    LEADRELAY_NEEDS_ADMIN_KEY: z.boolean().optional(),
+
     FEATURE_WHATSAPP_ENABLED: boolean(false),
     FEATURE_CRM_ENABLED: boolean(false),
     FEATURE_SMS_ENABLED: boolean(false),
@@ -175,7 +178,7 @@ const envSchema = z
     }
     // On the embedded default a missing key is generated and kept in DATA_DIR; a
     // shared database means a deployed service, where a weak or absent key is refused.
-    if (env.ADMIN_API_KEY === undefined && mode !== 'pglite') {
+    if (env.ADMIN_API_KEY === undefined && mode !== 'pglite' && env.LEADRELAY_NEEDS_ADMIN_KEY !== false) {
       ctx.addIssue({
         code: 'custom',
         path: ['ADMIN_API_KEY'],
@@ -318,9 +321,20 @@ export class ConfigError extends Error {
   }
 }
 
+export interface LoadConfigOptions {
+  /**
+   * Whether this process serves the admin API and so needs ADMIN_API_KEY outside the
+   * embedded default (the API does; a standalone worker or a CLI command does not).
+   */
+  needsAdminKey?: boolean;
+}
+
 /** Parses an environment (process.env by default). Throws ConfigError naming every bad variable. */
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const result = envSchema.safeParse(source);
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  options: LoadConfigOptions = {},
+): Config {
+  const result = envSchema.safeParse({ ...source, LEADRELAY_NEEDS_ADMIN_KEY: options.needsAdminKey ?? true });
   if (!result.success) {
     const problems = result.error.issues.map(
       (issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`,

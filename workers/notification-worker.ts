@@ -19,7 +19,7 @@ const EXIT_MARGIN_MS = 5_000;
 async function main() {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { needsAdminKey: false });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`leadrelay worker: ${error.message}\n`);

@@ -6,7 +6,7 @@ import { isSqlStorage } from '../storage/storage.js';
 
 /** `npm run migrate`: applies pending migrations to PGlite (DATA_DIR) or DATABASE_URL. */
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { needsAdminKey: false });
   if (config.storage.mode === 'supabase') {
     process.stderr.write('Supabase mode: apply the migrations with `supabase db push` (see README).\n');
     process.exit(1);

@@ -47,7 +47,7 @@ async function main() {
   const target = parseTarget(process.argv.slice(2));
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { needsAdminKey: false });
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;

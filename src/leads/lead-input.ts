@@ -22,11 +22,15 @@ export const LIMITS = {
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+/** Postgres text and jsonb cannot hold NUL; refuse it here rather than fail in the database. */
+const hasNul = (value: string) => value.includes('\u0000');
+
 const text = (max: number) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
     .trim()
-    .max(max, { error: `must be at most ${max} characters` });
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((value) => !hasNul(value), { error: 'must not contain NUL characters' });
 
 const optionalText = (max: number) => z.preprocess(blankToUndefined, text(max).optional());
 const requiredText = (max: number) => z.preprocess(blankToUndefined, text(max));
@@ -74,6 +78,7 @@ const metadata = z
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= LIMITS.metadataBytes, {
     error: `must be at most ${LIMITS.metadataBytes} bytes as JSON`,
   })
+  .refine((value) => !JSON.stringify(value).includes('\\u0000'), { error: 'must not contain NUL characters' })
   .optional();
 
 /**

@@ -71,6 +71,12 @@ describe('config', () => {
     expect(problemsOf(env).join('\n')).toContain(expected);
   });
 
+  it('lets processes that serve no admin API (worker, CLI) start without ADMIN_API_KEY', () => {
+    const env = { DATABASE_URL: 'postgres://u@h/db' };
+    expect(() => loadConfig(env)).toThrow(/ADMIN_API_KEY is required/);
+    expect(loadConfig(env, { needsAdminKey: false }).storage.mode).toBe('postgres');
+  });
+
   it('never echoes a secret value in its message', () => {
     const secret = 'tiny-secret';
     const error = (() => {

@@ -61,6 +61,16 @@ describe('intake validation', () => {
         ['customerEmail', 'at least one of customerPhone or customerEmail is required'],
       ],
     ],
+    [
+      'a NUL character (Postgres cannot store it)',
+      { ...valid, customerName: 'A\u0000B' },
+      [['customerName', 'must not contain NUL characters']],
+    ],
+    [
+      'a NUL character in metadata',
+      { ...valid, metadata: { note: 'x\u0000' } },
+      [['metadata', 'must not contain NUL characters']],
+    ],
     ['unknown field', { ...valid, favouriteColour: 'blue' }, [['favouriteColour', 'is not a known field']]],
     [
       'non-http page URL',
