@@ -19,7 +19,7 @@ import { disableGraphileEnqueue, enableGraphileEnqueue } from './peer/graphile-s
 import { type DrainResult, drainGraphile, drainLeadrelay, drainRows } from './sections/drain.js';
 import { endToEnd, type LatencyResult } from './sections/e2e.js';
 import { runIntake } from './sections/intake.js';
-import { PGBENCH_SCRIPT, runPgbench } from './sections/pgbench.js';
+import { PGBENCH_SCRIPT, runPgbench, runQuietPgbench } from './sections/pgbench.js';
 import { measureScale, scaleRows } from './sections/scale.js';
 
 /**
@@ -75,9 +75,14 @@ execFileSync(
 const db = await createBenchDatabase(baseUrl);
 log(`database ${db.name} created and migrated`);
 const receivers = await startReceivers();
+// BENCH_DRAIN_EVENTS and BENCH_WORKERS (e.g. "1,4") shrink a run while investigating;
+// RESULTS.md states the sizes used.
+const sizes = { ...(quick ? QUICK_SIZES : FULL_SIZES) };
+if (process.env.BENCH_DRAIN_EVENTS) sizes.drainEvents = Number(process.env.BENCH_DRAIN_EVENTS);
+if (process.env.BENCH_WORKERS) sizes.workerCounts = process.env.BENCH_WORKERS.split(',').map(Number);
 const ctx: BenchContext = {
   quick,
-  sizes: quick ? QUICK_SIZES : FULL_SIZES,
+  sizes,
   db,
   receivers,
   distDir,
@@ -125,6 +130,7 @@ try {
     await section('Intake', async () => {
       const { apiRate } = await runIntake(ctx);
       await runPgbench(ctx, outDir, apiRate);
+      await runQuietPgbench(ctx, outDir);
     });
   }
   if (only.has('drain')) {
