@@ -75,14 +75,18 @@ describe.skipIf(!hasPostgres)('accepted means stored, across a database cut [pos
         outcomes.push(await post(`c${n}-${sequence++}`));
       }
     };
+    // When the cut really happened (timers run late on a busy machine), in ms after start.
+    const cut = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
     const faults = (async () => {
       await waitFor(() => Date.now() - started >= CUT_AT_MS, { timeoutMs: RUN_MS, intervalMs: 10 });
+      cut.from = Date.now() - started;
       proxy.cut();
       await waitFor(() => Date.now() - started >= CUT_AT_MS + CUT_FOR_MS, {
         timeoutMs: RUN_MS,
         intervalMs: 10,
       });
       proxy.restore();
+      cut.to = Date.now() - started;
     })();
     await Promise.all([...Array.from({ length: CLIENTS }, (_, n) => client(n)), faults]);
 
@@ -93,12 +97,11 @@ describe.skipIf(!hasPostgres)('accepted means stored, across a database cut [pos
     expect(unavailable.length).toBeGreaterThan(0);
     // 503s come fast: bounded by the connect/query timeouts, never a hang.
     expect(Math.max(...unavailable.map((o) => o.ms))).toBeLessThan(4000);
-    // 503s only while the connection was cut (plus one timeout of slack).
-    expect(unavailable.every((o) => o.at >= CUT_AT_MS - 50 && o.at <= CUT_AT_MS + CUT_FOR_MS + 2000)).toBe(
-      true,
-    );
+    // 503s only for requests in flight while the connection was cut (plus one query timeout).
+    const outsideCut = unavailable.filter((o) => o.at + o.ms < cut.from || o.at > cut.to + 2000);
+    expect(outsideCut).toEqual([]);
     // Recovery by itself: leads are accepted again after the cut ends, no restart.
-    expect(accepted.some((o) => o.at > CUT_AT_MS + CUT_FOR_MS)).toBe(true);
+    expect(accepted.some((o) => o.at > cut.to)).toBe(true);
     const afterRestore = await post(`after-${Date.now()}`);
     expect(afterRestore.status).toBe(201);
 
