@@ -178,3 +178,37 @@ it('answers 503 where the storage cannot LISTEN, so the dashboard polls', async 
     await db.close();
   }
 });
+
+it('sends a heartbeat comment on its interval and unsubscribes when the client leaves', async () => {
+  const Fastify = (await import('fastify')).default;
+  const { adminStreamRoutes } = await import('../../src/http/routes/admin-stream.js');
+  const { testConfig } = await import('../helpers/app.js');
+  let subscribers = 0;
+  const feed = {
+    async subscribe() {
+      subscribers++;
+      return () => {
+        subscribers--;
+      };
+    },
+    async close() {},
+  };
+  const { serializerCompiler, validatorCompiler } = await import('fastify-type-provider-zod');
+  const app = Fastify();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(adminStreamRoutes, { config: testConfig(), feed, heartbeatMs: 30 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const port = (app.server.address() as AddressInfo).port;
+    const stream = await openStream(`http://127.0.0.1:${port}/api/admin/stream`);
+    await waitFor(() => (stream.raw().match(/: heartbeat /g) ?? []).length >= 2, {
+      message: 'two heartbeats',
+    });
+    expect(subscribers).toBe(1);
+    stream.close();
+    await waitFor(() => subscribers === 0, { message: 'unsubscribe on disconnect' });
+  } finally {
+    await app.close();
+  }
+});
