@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { TEST_SECRETS } from './secrets.js';
 
 /**
  * Real protocol servers on 127.0.0.1 (port 0) standing in for Slack, Telegram and
@@ -87,7 +88,7 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
     send(response, reply);
   });
   const port = await listen(server);
-  receiver.url = `http://127.0.0.1:${port}/services/T0000TEST/B0000TEST/s3cretWebhookPath`;
+  receiver.url = `http://127.0.0.1:${port}${TEST_SECRETS.slackWebhookPath}`;
   return receiver;
 }
 

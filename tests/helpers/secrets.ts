@@ -8,7 +8,7 @@ export const TEST_SECRETS = {
   smtpPassword: 'smtp-pass-s3cr3t-1c2d',
   telegramBotToken: '123456789:TEST-bot-token-s3cr3t',
   supabaseServiceRoleKey: 'service-role-key-for-tests',
-  slackWebhookPath: '/services/T0000/B0000/webhook-s3cr3t-path',
+  slackWebhookPath: '/services/T0000TEST/B0000TEST/s3cretWebhookPath',
 } as const;
 
 /** Contact details used by tests: they must only ever be logged masked. */

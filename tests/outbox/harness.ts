@@ -11,10 +11,11 @@ import {
   startTelegramReceiver,
   type TelegramReceiver,
 } from '../helpers/receivers.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
-/** A secret-looking bot token, so tests can check it never reaches a log or a row. */
-export const TELEGRAM_TOKEN = '987654321:AAtestSECRETtoken_abcdefXYZ';
-export const SMTP_PASSWORD = 'smtp-s3cret-password';
+/** Secret values from the run-wide list, so the end-of-run log audit searches for them too. */
+export const TELEGRAM_TOKEN = TEST_SECRETS.telegramBotToken;
+export const SMTP_PASSWORD = TEST_SECRETS.smtpPassword;
 
 export interface Channels {
   slack: SlackReceiver;
