@@ -59,7 +59,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
   let result: CliResult = 0;
   const config = (): Config => {
     try {
-      return loadConfig(io.env);
+      // Only the API serves the admin routes; no other subcommand needs ADMIN_API_KEY.
+      return loadConfig(io.env, { needsAdminKey: false });
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message);
       throw error;

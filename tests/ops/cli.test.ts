@@ -6,7 +6,6 @@ import { type CliIo, runCli } from '../../src/cli/leadrelay.js';
 import { captureLead } from '../../src/leads/capture-lead.js';
 import { openPgliteStorage } from '../../src/storage/pglite-storage.js';
 import type { SqlStorage } from '../../src/storage/storage.js';
-import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import {
   createPostgresDatabase,
   createTestDatabase,
@@ -33,7 +32,8 @@ async function cli(env: Record<string, string>, ...argv: string[]): Promise<Run>
   let out = '';
   let err = '';
   const io: CliIo = {
-    env: { LOG_LEVEL: 'warn', ADMIN_API_KEY: TEST_ADMIN_KEY, ...env },
+    // No ADMIN_API_KEY: only the API needs it, not the operator's commands.
+    env: { LOG_LEVEL: 'warn', ...env },
     out: (text) => {
       out += text;
     },
