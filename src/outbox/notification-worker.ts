@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { observeBatch, recordNotificationAttempt } from '../metrics/metrics.js';
 import { buildSenders, type SenderRegistry } from '../notifications/registry.js';
+import { startSlaSweeper } from '../sla/sla-sweeper.js';
 import { StorageUnavailableError, toError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
 import { deliverEvent } from './deliver-event.js';
@@ -65,6 +67,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
   let loopDone: Promise<void> | undefined;
   let stopDone: Promise<void> | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
+  let stopSlaSweeper: (() => Promise<void>) | undefined;
   let unlisten: (() => Promise<void>) | null = null;
 
   const wake = () => {
@@ -131,11 +134,16 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
       logger,
       shutdownSignal: batchAbort.signal,
     };
+    const started = performance.now();
     try {
       const results = await Promise.all(events.map((event) => deliverEvent(event, deliverSettings)));
       await record(results);
+      for (const log of results.flatMap((result) => result.logs)) {
+        recordNotificationAttempt(log.channel, log.status, log.durationMs);
+      }
     } finally {
       batchAbort = undefined;
+      observeBatch(performance.now() - started, events.length);
     }
   }
 
@@ -189,6 +197,9 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
         'Notification worker started',
       );
       loopDone = loop();
+      // The SLA sweep runs beside the drain: safe with several workers (each lead is
+      // breached once, by whichever sweeper locks it first).
+      stopSlaSweeper = startSlaSweeper({ storage, logger, intervalMs: config.leads.slaSweepIntervalMs });
     },
     stop() {
       stopDone ??= (async () => {
@@ -199,7 +210,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
           batchAbort?.abort(new Error('shutdown'));
         }, settings.shutdownGraceMs);
         try {
-          await loopDone;
+          await Promise.all([loopDone, stopSlaSweeper?.()]);
         } finally {
           clearTimeout(grace);
           clearInterval(heartbeatTimer);

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { recordSlaBreaches } from '../metrics/metrics.js';
 import { toError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -70,6 +71,7 @@ export function startSlaSweeper(options: SlaSweeperOptions): () => Promise<void>
         now: options.now?.(),
         batchSize: options.batchSize,
       });
+      recordSlaBreaches(result.breached);
       if (result.breached > 0) {
         logger.warn(
           { breached: result.breached, conversationIds: result.ids, durationMs: Date.now() - started },
