@@ -1,11 +1,14 @@
+import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { resolveAdminKey } from './admin/admin-key.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
-import { startMetricsServer } from './metrics/metrics-server.js';
-import { createApiProcessWorker } from './outbox/notification-worker.js';
+import { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
+import { createApiProcessWorker, type NotificationWorker } from './outbox/notification-worker.js';
+import { installShutdown } from './process/shutdown.js';
 import { openStorage } from './storage/open-storage.js';
+import type { Storage } from './storage/storage.js';
 
 /**
  * The API process: config, logger, storage, HTTP server, signals. Render sends
@@ -27,15 +30,37 @@ async function main() {
   }
   const logger = createLogger(config.logLevel);
   const adminKey = resolveAdminKey(config);
-  const storage = await openStorage(config, logger);
-  const redis = config.redisUrl
+  let storage: Storage | undefined;
+  let app: FastifyInstance | undefined;
+  let metricsServer: MetricsServer | undefined;
+  let worker: NotificationWorker | undefined;
+  let redis: Redis | undefined;
+  const stop = installShutdown({
+    logger,
+    // With the worker in this process, leave it its own grace (default 20 s) plus a
+    // margin: still inside Render's 30 s.
+    graceMs: () =>
+      worker
+        ? Math.max(config.ops.shutdownGraceMs, config.worker.shutdownGraceMs + 5_000)
+        : config.ops.shutdownGraceMs,
+    async cleanup() {
+      await app?.close();
+      await metricsServer?.close();
+      await worker?.stop();
+      await storage?.close();
+      redis?.disconnect();
+    },
+  });
+
+  storage = await openStorage(config, logger);
+  redis = config.redisUrl
     ? new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false })
     : undefined;
   redis?.on('error', (error) =>
     logger.warn({ err: error }, 'Redis error (rate limits fall back to allowing requests)'),
   );
 
-  const app = await buildApp({
+  app = await buildApp({
     config: { ...config, admin: { ...config.admin, apiKey: adminKey.key } },
     storage,
     logger,
@@ -44,16 +69,15 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   logger.info({ storage: storage.mode, port: config.port }, 'leadrelay API listening');
   // METRICS_PORT: /metrics without a key on its own (private) port instead of the API's.
-  const metricsServer =
-    config.ops.metrics.enabled && config.ops.metrics.port !== undefined
-      ? await startMetricsServer({
-          port: config.ops.metrics.port,
-          host: config.host,
-          storage,
-          staleAfterSeconds: config.ops.workerStaleAfterSeconds,
-        })
-      : undefined;
-  if (metricsServer) logger.info({ port: metricsServer.port }, 'Metrics listening');
+  if (config.ops.metrics.enabled && config.ops.metrics.port !== undefined) {
+    metricsServer = await startMetricsServer({
+      port: config.ops.metrics.port,
+      host: config.host,
+      storage,
+      staleAfterSeconds: config.ops.workerStaleAfterSeconds,
+    });
+    logger.info({ port: metricsServer.port }, 'Metrics listening');
+  }
   if (adminKey.generated) {
     // Printed once, on the console only, so the newcomer can open the dashboard.
     process.stdout.write(
@@ -61,38 +85,14 @@ async function main() {
     );
   }
 
-  let stopping = false;
-  const stop = async (signal: string, exitCode = 0) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'Shutting down');
-    // With the worker in this process, leave it its own grace (default 20 s) plus a
-    // margin: still inside Render's 30 s.
-    const graceMs = worker
-      ? Math.max(config.ops.shutdownGraceMs, config.worker.shutdownGraceMs + 5_000)
-      : config.ops.shutdownGraceMs;
-    const timer = setTimeout(() => {
-      logger.error('Shutdown grace period exceeded; exiting');
-      process.exit(1);
-    }, graceMs);
-    timer.unref();
-    await app.close();
-    await metricsServer?.close();
-    await worker?.stop();
-    await storage.close();
-    redis?.disconnect();
-    process.exit(exitCode);
-  };
   // Embedded default: the notification worker runs here (PGlite allows one process).
-  const worker = createApiProcessWorker({
+  worker = createApiProcessWorker({
     storage,
     config,
     logger,
     onFatal: () => void stop('notification worker failed to record results', 1),
   });
   await worker?.start();
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((error) => {

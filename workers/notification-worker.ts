@@ -1,7 +1,9 @@
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { createNotificationWorker } from '../src/outbox/notification-worker.js';
+import { createNotificationWorker, type NotificationWorker } from '../src/outbox/notification-worker.js';
+import { installShutdown } from '../src/process/shutdown.js';
 import { openStorage } from '../src/storage/open-storage.js';
+import type { Storage } from '../src/storage/storage.js';
 
 /**
  * The notification worker process (`npm run worker`): drains lead_events to Slack,
@@ -39,36 +41,23 @@ async function main() {
     logger.warn('ENABLE_NOTIFICATION_WORKER=false: notification worker not started');
     return;
   }
-  const storage = await openStorage(config, logger, { applicationName: 'leadrelay-worker' });
-
-  let stopping = false;
-  const shutdown = async (reason: string, exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, 'Notification worker shutting down');
-    const timer = setTimeout(() => {
-      logger.error('Worker shutdown took too long; exiting');
-      process.exit(1);
-    }, config.worker.shutdownGraceMs + EXIT_MARGIN_MS);
-    timer.unref();
-    try {
-      await worker.stop();
-      await storage.close();
-    } catch (error) {
-      logger.error({ err: error }, 'Error while shutting down the worker');
-      exitCode = 1;
-    }
-    process.exit(exitCode);
-  };
-
-  const worker = createNotificationWorker({
+  let storage: Storage | undefined;
+  let worker: NotificationWorker | undefined;
+  const stop = installShutdown({
+    logger,
+    graceMs: () => config.worker.shutdownGraceMs + EXIT_MARGIN_MS,
+    async cleanup() {
+      await worker?.stop();
+      await storage?.close();
+    },
+  });
+  storage = await openStorage(config, logger, { applicationName: 'leadrelay-worker' });
+  worker = createNotificationWorker({
     storage,
     config,
     logger,
-    onFatal: () => void shutdown('failed to record results', 1),
+    onFatal: () => void stop('failed to record results', 1),
   });
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.on('SIGINT', () => void shutdown('SIGINT', 0));
   await worker.start();
 }
 
