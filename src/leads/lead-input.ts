@@ -22,15 +22,29 @@ export const LIMITS = {
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
-/** Postgres text and jsonb cannot hold NUL; refuse it here rather than fail in the database. */
-const hasNul = (value: string) => value.includes('\u0000');
+/**
+ * Postgres text and jsonb cannot hold NUL or unpaired UTF-16 surrogates (they are
+ * not valid UTF-8): refuse them here, naming the field, instead of failing in the database.
+ */
+const STORABLE_TEXT_ERROR = 'must not contain NUL characters or unpaired Unicode surrogates';
+const isStorableText = (value: string) => value.isWellFormed() && !value.includes('\u0000');
+
+/** Every key and string inside a JSON value is storable text. */
+function isStorableJson(value: unknown): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (Array.isArray(value)) return value.every(isStorableJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).every(([key, item]) => isStorableText(key) && isStorableJson(item));
+  }
+  return true;
+}
 
 const text = (max: number) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
     .trim()
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((value) => !hasNul(value), { error: 'must not contain NUL characters' });
+    .refine(isStorableText, { error: STORABLE_TEXT_ERROR });
 
 const optionalText = (max: number) => z.preprocess(blankToUndefined, text(max).optional());
 const requiredText = (max: number) => z.preprocess(blankToUndefined, text(max));
@@ -78,7 +92,7 @@ const metadata = z
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= LIMITS.metadataBytes, {
     error: `must be at most ${LIMITS.metadataBytes} bytes as JSON`,
   })
-  .refine((value) => !JSON.stringify(value).includes('\\u0000'), { error: 'must not contain NUL characters' })
+  .refine(isStorableJson, { error: STORABLE_TEXT_ERROR })
   .optional();
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
 
 /**
  * Property-based fuzzing of every public endpoint: whatever arrives, the answer is
@@ -127,11 +127,11 @@ const request = fc.record({
   body,
 });
 
-describe('hostile input on the public endpoints', () => {
+describeEachDatabase('hostile input on the public endpoints', (kind) => {
   let db: TestDatabase;
   let t: TestApp;
   beforeAll(async () => {
-    db = await createTestDatabase('pglite');
+    db = await createTestDatabase(kind);
     t = await buildTestApp(db.storage, {
       env: { RATE_LIMIT_LEADS_PER_MINUTE: '1000000', RATE_LIMIT_CONTACT_PER_MINUTE: '1000000' },
     });
@@ -187,6 +187,8 @@ describe('hostile input on the public endpoints', () => {
 
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await countRows()).toBe(before + created.size);
-    console.info(`hostile input: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.info(
+      `hostile input [${kind}]: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
   });
 });
