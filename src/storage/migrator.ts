@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import type { SqlStorage } from './storage.js';
 
 /**
@@ -18,16 +18,6 @@ export interface Migration {
 }
 
 const MIGRATION_LOCK_KEY = 7_420_115;
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('Cannot find the leadrelay package root');
-    dir = parent;
-  }
-  return dir;
-}
 
 export const MIGRATIONS_DIR = join(packageRoot(), 'supabase', 'migrations');
 

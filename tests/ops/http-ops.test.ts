@@ -158,6 +158,19 @@ describeEachDatabase('ops over HTTP', (kind) => {
         `${path} error responses`,
       ).toBe(true);
     }
+    // Every operation has a summary; every API operation documents its error answers.
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.summary, `${method} ${path} summary`).toBeTruthy();
+        if (path.startsWith('/api/')) {
+          expect(Object.keys(op.responses ?? {}), `${method} ${path} error responses`).toEqual(
+            expect.arrayContaining(
+              path.startsWith('/api/admin/') ? ['401', '429', '503'] : ['400', '429', '503'],
+            ),
+          );
+        }
+      }
+    }
     // Every route the app serves (apart from the docs UI itself) is in the document.
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([path, ops]) =>

@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { Storage } from '../../storage/storage.js';
 import { requireAdminKey } from '../admin-auth.js';
+import { errorResponses } from '../error-schemas.js';
 import { adminLeadRoutes } from './admin-leads.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminStreamRoutes } from './admin-stream.js';
@@ -36,6 +37,18 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
 
   await app.register(async (admin) => {
     admin.addHook('preValidation', requireAdminKey(key));
+    // Every admin route can answer these; the docs list them (and the key) for each.
+    admin.addHook('onRoute', (route) => {
+      const writes = route.method !== 'GET';
+      route.schema = {
+        ...route.schema,
+        security: [{ adminKey: [] }],
+        response: {
+          ...errorResponses(400, 401, 404, ...(writes ? [409] : []), 429, 503),
+          ...(route.schema?.response as object | undefined),
+        },
+      };
+    });
     await admin.register(adminLeadRoutes, { storage, config });
     await admin.register(adminOpsRoutes, { storage, config });
     await admin.register(adminStreamRoutes, {

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { packageRoot } from '../../package-root.js';
 
 /**
  * The admin dashboard at /admin: three static files (HTML, CSS, JS; no build step)
@@ -11,30 +11,30 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  * sessionStorage, and every API call sends it.
  */
 function dashboardDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('Cannot find the leadrelay package root');
-    dir = parent;
-  }
-  return join(dir, 'src', 'dashboard');
+  return join(packageRoot(), 'src', 'dashboard');
 }
 
 const FILES = {
-  '/admin': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/admin/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/admin/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  '/admin': { file: 'index.html', type: 'text/html; charset=utf-8', summary: 'Admin dashboard page' },
+  '/admin/app.js': {
+    file: 'app.js',
+    type: 'text/javascript; charset=utf-8',
+    summary: 'Admin dashboard script',
+  },
+  '/admin/app.css': { file: 'app.css', type: 'text/css; charset=utf-8', summary: 'Admin dashboard styles' },
 } as const;
 
 export async function dashboardRoutes(app: FastifyInstance) {
   const dir = dashboardDir();
-  for (const [url, { file, type }] of Object.entries(FILES)) {
+  for (const [url, { file, type, summary }] of Object.entries(FILES)) {
     const body = readFileSync(join(dir, file));
-    app.get(url, (_request, reply) =>
+    app.get(url, { schema: { summary, tags: ['dashboard'] } }, (_request, reply) =>
       reply.header('content-type', type).header('cache-control', 'no-cache').send(body),
     );
   }
-  app.get('/admin/', (_request, reply) => reply.redirect('/admin'));
+  app.get('/admin/', { schema: { summary: 'Redirect to /admin', tags: ['dashboard'] } }, (_request, reply) =>
+    reply.redirect('/admin'),
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Config } from '../../config.js';
 import { captureLead } from '../../leads/capture-lead.js';
 import { chatbotLeadSchema, contactFormSchema, type LeadSubmission, LIMITS } from '../../leads/lead-input.js';
 import type { Storage } from '../../storage/storage.js';
+import { errorResponses } from '../error-schemas.js';
 import { HttpError } from '../errors.js';
 import { perMinute } from '../rate-limit.js';
 
@@ -27,12 +28,6 @@ const acceptedLead = z.object({
   id: z.uuid(),
   createdAt: z.string(),
   duplicate: z.boolean(),
-});
-
-const errorBody = z.object({
-  error: z.string(),
-  message: z.string(),
-  fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
 });
 
 export async function intakeRoutes(
@@ -84,10 +79,7 @@ export async function intakeRoutes(
   const responses = {
     200: acceptedLead,
     201: acceptedLead,
-    400: errorBody,
-    422: errorBody,
-    429: errorBody,
-    503: errorBody,
+    ...errorResponses(400, 403, 413, 415, 422, 429, 503),
   };
 
   typed.post(

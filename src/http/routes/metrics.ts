@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -12,6 +11,8 @@ import {
 } from '../../metrics/metrics.js';
 import { refreshOpsGauges } from '../../metrics/ops-snapshot.js';
 import type { Storage } from '../../storage/storage.js';
+import { presentedKey, secretsEqual } from '../admin-auth.js';
+import { errorResponses } from '../error-schemas.js';
 
 /**
  * Request metrics (latency per route, leads accepted and rejected by reason) and the
@@ -64,21 +65,11 @@ export function installRequestMetrics(app: FastifyInstance): void {
   });
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
 /** The admin key from `Authorization: Bearer` or `x-api-key`, compared in constant time. */
 function hasAdminKey(request: FastifyRequest, key: string): boolean {
-  const authorization = request.headers.authorization;
-  const bearer =
-    typeof authorization === 'string' ? /^Bearer\s+(.+)$/i.exec(authorization.trim())?.[1] : undefined;
-  const header = request.headers['x-api-key'];
-  const presented = bearer ?? (typeof header === 'string' ? header : undefined);
-  return presented !== undefined && timingSafeEqual(digest(presented.trim()), digest(key));
+  const presented = presentedKey(request);
+  return presented !== undefined && secretsEqual(presented, key);
 }
-
-const errorBody = z.object({ error: z.string(), message: z.string() });
 
 /**
  * GET /metrics on the API port, behind the admin key. Registered only when metrics
@@ -98,7 +89,7 @@ export async function metricsRoutes(
         security: [{ adminKey: [] }],
         response: {
           200: z.string().describe('Prometheus text format 0.0.4'),
-          401: errorBody,
+          ...errorResponses(401),
         },
       },
     },
