@@ -44,7 +44,15 @@ export interface NotificationWorker {
   wake(): void;
 }
 
-const RECORD_RETRY_DELAYS_MS = [250, 1_000, 3_000];
+/**
+ * Recording is retried while the database is unreachable (it is idempotent: a repeat
+ * after a lost answer finds the lease released and writes nothing), with these delays
+ * and then every RECORD_RETRY_MAX_MS, until shutdown runs out of grace. Giving up
+ * sooner would not make anything safer (nothing else is sent meanwhile) but would turn
+ * every send of the batch into a duplicate once its lease expired.
+ */
+const RECORD_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000];
+const RECORD_RETRY_MAX_MS = 5_000;
 const LISTEN_CHANNEL = 'lead_events';
 
 export function createNotificationWorker(options: NotificationWorkerOptions): NotificationWorker {
@@ -64,6 +72,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
   let wakePending = false;
   let wakeIdle: (() => void) | undefined;
   let batchAbort: AbortController | undefined;
+  /** Ids of the batch in hand: the only leases the heartbeat renews. */
+  let held: number[] = [];
   let loopDone: Promise<void> | undefined;
   let stopDone: Promise<void> | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
@@ -89,13 +99,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
 
   const beat = async (final = false) => {
     try {
-      await store.beat(identity, settings.leaseSeconds, final);
+      await store.beat(identity, settings.leaseSeconds, final ? [] : held, final);
     } catch (error) {
       logger.warn({ err: toError(error) }, 'Worker heartbeat failed');
     }
   };
 
-  async function record(results: EventResult[]): Promise<void> {
+  async function record(results: EventResult[], shutdownSignal: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         const outcome = await store.record(identity.workerId, results, settings.maxAttempts);
@@ -113,18 +123,29 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
         }
         return;
       } catch (error) {
-        // Only a connection problem is worth a retry (the call is idempotent: a repeat
-        // after a lost answer finds the lease released and writes nothing).
-        const delay = RECORD_RETRY_DELAYS_MS[attempt];
-        if (!(error instanceof StorageUnavailableError) || delay === undefined) throw error;
-        logger.warn({ err: error, retryInMs: delay }, 'Recording notification results failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        // Only a connection problem is worth a retry; an answer with an error is a bug.
+        if (!(error instanceof StorageUnavailableError) || shutdownSignal.aborted) throw error;
+        const delay = RECORD_RETRY_DELAYS_MS[attempt] ?? RECORD_RETRY_MAX_MS;
+        logger.warn(
+          { err: error, retryInMs: delay, attempt: attempt + 1 },
+          'Recording notification results failed; retrying',
+        );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, delay);
+          function done() {
+            clearTimeout(timer);
+            shutdownSignal.removeEventListener('abort', done);
+            resolve();
+          }
+          shutdownSignal.addEventListener('abort', done, { once: true });
+        });
       }
     }
   }
 
   async function processBatch(events: ClaimedEvent[]): Promise<void> {
     batchAbort = new AbortController();
+    held = events.map((event) => event.id);
     const deliverSettings = {
       senders,
       dashboardUrl,
@@ -137,12 +158,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     const started = performance.now();
     try {
       const results = await Promise.all(events.map((event) => deliverEvent(event, deliverSettings)));
-      await record(results);
+      await record(results, batchAbort.signal);
       for (const log of results.flatMap((result) => result.logs)) {
         recordNotificationAttempt(log.channel, log.status, log.durationMs);
       }
     } finally {
       batchAbort = undefined;
+      held = [];
       observeBatch(performance.now() - started, events.length);
     }
   }
@@ -181,7 +203,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     id: identity.workerId,
     wake,
     async start() {
-      await store.beat(identity, settings.leaseSeconds);
+      await store.beat(identity, settings.leaseSeconds, []);
       unlisten = await storage.listen(LISTEN_CHANNEL, wake);
       heartbeatTimer = setInterval(() => void beat(), Math.max(200, (settings.leaseSeconds * 1000) / 3));
       heartbeatTimer.unref();

@@ -71,13 +71,23 @@ export function outboxStore(storage: Storage) {
         p_max_attempts: maxAttempts,
       });
     },
-    beat(identity: WorkerIdentity, leaseSeconds: number, stopping = false): Promise<unknown> {
+    /**
+     * Liveness row, and a renewed lease on `heldEventIds` only: the events the worker
+     * really has in hand (20261122000600_worker_fixes.sql says why not all of its leases).
+     */
+    beat(
+      identity: WorkerIdentity,
+      leaseSeconds: number,
+      heldEventIds: readonly number[],
+      stopping = false,
+    ): Promise<unknown> {
       return storage.call('beat_worker', {
         p_worker_id: identity.workerId,
         p_host: identity.host,
         p_pid: identity.pid,
         p_lease_seconds: leaseSeconds,
         p_stopping: stopping,
+        p_held_event_ids: [...heldEventIds],
       });
     },
     replay(
