@@ -16,6 +16,11 @@ export interface CaptureResult {
 export interface CaptureOptions {
   idempotencyKey?: string | undefined;
   slaMinutes: number;
+  /**
+   * Called if the post-commit wake-up fails. The lead is stored regardless; workers
+   * find it at their next poll.
+   */
+  onAnnounceError?: (error: unknown) => void;
 }
 
 /** A stable hash of the normalised lead: the same request always hashes the same. */
@@ -36,15 +41,18 @@ function canonicalJson(value: unknown): string {
 
 /**
  * Stores the lead, its lead.created event, its timeline entry and its follow-up task
- * in one transaction (the capture_lead SQL function).
+ * in one transaction (the capture_lead SQL function), then wakes workers and
+ * dashboards. The wake-up is a separate statement after commit (see migration
+ * 20261122000700 for why) and is not awaited: the caller's answer does not wait on it.
  */
 export async function captureLead(
   storage: Storage,
   lead: NormalizedLead,
   options: CaptureOptions,
 ): Promise<CaptureResult> {
+  let result: CaptureResult;
   try {
-    return await storage.call<CaptureResult>('capture_lead', {
+    result = await storage.call<CaptureResult>('capture_lead', {
       p_lead: lead,
       p_idempotency_key: options.idempotencyKey ?? null,
       p_fingerprint: options.idempotencyKey ? leadFingerprint(lead) : null,
@@ -56,4 +64,10 @@ export async function captureLead(
     }
     throw error;
   }
+  if (result.created && result.eventId !== null) {
+    storage
+      .call('announce_lead_created', { p_event_id: result.eventId, p_conversation_id: result.id })
+      .catch((error: unknown) => options.onAnnounceError?.(error));
+  }
+  return result;
 }

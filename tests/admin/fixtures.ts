@@ -1,3 +1,5 @@
+import { captureLead } from '../../src/leads/capture-lead.js';
+import type { NormalizedLead } from '../../src/leads/lead-input.js';
 import type { SqlStorage } from '../../src/storage/storage.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
 
@@ -21,23 +23,26 @@ export interface LeadFixture {
 
 let counter = 0;
 
-/** Stores a lead the way intake does (capture_lead); returns its id and lead.created event id. */
+/** Stores a lead the way intake does (capture, then wake-up); returns its id and lead.created event id. */
 export async function createLead(
   storage: SqlStorage,
   lead: LeadFixture = {},
   slaMinutes = 5,
 ): Promise<{ id: string; eventId: number }> {
   counter += 1;
-  const result = await storage.call<{ id: string; eventId: number }>('capture_lead', {
-    p_lead: {
+  const result = await captureLead(
+    storage,
+    {
       customerName: `Lead ${counter}`,
       customerEmail: `lead${counter}@example.com`,
       customerPhone: `+9715000${String(counter).padStart(5, '0')}`,
       intent: 'buy',
+      source: 'chatbot',
+      metadata: {},
       ...lead,
-    },
-    p_sla_minutes: slaMinutes,
-  });
+    } as NormalizedLead,
+    { slaMinutes },
+  );
   return { id: result.id, eventId: Number(result.eventId) };
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
+import { waitFor } from '../helpers/wait.js';
 
 const seedLead = {
   customerName: 'Test User',
@@ -74,6 +75,28 @@ describeEachDatabase('POST /api/chatbot/leads', (kind) => {
 
     expect(t.logs.text()).toContain(`Successfully created conversation ${id}`);
     expect(t.logs.text()).toContain('Event emitted: lead.created');
+  });
+
+  it('wakes workers and dashboards right after the capture commits', async () => {
+    const workerWakeUps: string[] = [];
+    const feed: string[] = [];
+    const stopWorkerListen = await db.storage.listen('lead_events', (payload) => workerWakeUps.push(payload));
+    const stopFeedListen = await db.storage.listen('leadrelay_admin', (payload) => feed.push(payload));
+    try {
+      const response = await t.app.inject({ method: 'POST', url: '/api/chatbot/leads', payload: seedLead });
+      const { id } = response.json();
+      const [event] = await db.storage.query<{ id: number }>(
+        'select id from lead_events where conversation_id = $1',
+        [id],
+      );
+      await waitFor(() => workerWakeUps.includes(String(event!.id)), { message: 'worker wake-up' });
+      await waitFor(() => feed.some((payload) => payload.includes(id) && payload.includes('lead.created')), {
+        message: 'admin feed message',
+      });
+    } finally {
+      await stopWorkerListen?.();
+      await stopFeedListen?.();
+    }
   });
 
   it('normalises phone to E.164, email to lower case, trims strings, keeps UTM and page context', async () => {

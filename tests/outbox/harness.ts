@@ -1,4 +1,6 @@
 import type { Config } from '../../src/config.js';
+import { captureLead as captureLeadAndAnnounce } from '../../src/leads/capture-lead.js';
+import type { NormalizedLead } from '../../src/leads/lead-input.js';
 import { createNotificationWorker, type NotificationWorker } from '../../src/outbox/notification-worker.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { testConfig } from '../helpers/app.js';
@@ -87,14 +89,19 @@ export async function captureLead(
   storage: Storage,
   lead: Record<string, unknown> = {},
 ): Promise<CapturedLead> {
-  return storage.call<CapturedLead>('capture_lead', {
-    p_lead: {
+  // The intake path itself: capture, then the post-commit wake-up.
+  const result = await captureLeadAndAnnounce(
+    storage,
+    {
       customerName: 'Test User',
       customerPhone: '+971501234567',
       customerEmail: 'test@example.com',
       intent: 'buy',
       source: 'chatbot',
+      metadata: {},
       ...lead,
-    },
-  });
+    } as NormalizedLead,
+    { slaMinutes: 5 },
+  );
+  return { id: result.id, eventId: Number(result.eventId) };
 }

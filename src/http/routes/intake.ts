@@ -60,6 +60,11 @@ export async function intakeRoutes(
     const result = await captureLead(storage, submission.lead, {
       idempotencyKey: headerKey ?? submission.idempotencyKey,
       slaMinutes: config.leads.slaFirstResponseMinutes,
+      onAnnounceError: (error) =>
+        request.log.warn(
+          { err: error },
+          'Could not wake workers for a new lead; they will find it at their next poll',
+        ),
     });
     if (result.created) {
       request.log.info(
