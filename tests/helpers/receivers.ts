@@ -236,6 +236,9 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
       });
     },
   });
+  // A client that dies mid-session (a worker killed with SIGKILL) resets its connection;
+  // smtp-server reports that as an 'error' event, which is the client's trouble, not ours.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   receiver.port = (server.server.address() as AddressInfo).port;
   return receiver;
