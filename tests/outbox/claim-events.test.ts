@@ -90,11 +90,31 @@ describeEachDatabase('claim and record SQL', (kind) => {
     });
   });
 
+  it('renews the lease only on the events the worker says it holds', async () => {
+    await insertEvents(2);
+    const [held, orphan] = await store.claim('beater', 2, 1);
+    const identity = { workerId: 'beater', host: 'test', pid: 1 };
+    // The orphan stands for a claim whose answer never reached the worker.
+    const result = await store.beat(identity, 120, [held!.id]);
+    expect(result).toEqual({ workerId: 'beater', leasesRenewed: 1 });
+    const rows = await db.storage.query<{ id: string | number; renewed: boolean }>(
+      `select id, locked_until > now() + interval '60 seconds' as renewed
+         from lead_events where id = any($1::bigint[]) order by id`,
+      [[held!.id, orphan!.id]],
+    );
+    expect(rows.map((row) => [Number(row.id), row.renewed])).toEqual([
+      [held!.id, true],
+      [orphan!.id, false],
+    ]);
+    expect(await store.beat(identity, 120, [], true)).toEqual({ workerId: 'beater', leasesRenewed: 0 });
+  });
+
   it('keeps every new function and table away from the public API roles', async () => {
     const functions = [
       'claim_lead_events(text, integer, integer)',
       'record_notification_results(text, jsonb, integer)',
       'beat_worker(text, text, integer, integer, boolean)',
+      'beat_worker(text, text, integer, integer, boolean, bigint[])',
       'replay_dead_events(bigint, timestamptz)',
       'lead_event_settled_channels(bigint, timestamptz)',
     ];
