@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { resolveAdminKey } from './admin/admin-key.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
-import { createApiProcessWorker, type NotificationWorker } from './outbox/notification-worker.js';
+import type { NotificationWorker } from './outbox/notification-worker.js';
 import { installShutdown } from './process/shutdown.js';
 import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -53,8 +53,13 @@ async function main() {
   });
 
   storage = await openStorage(config, logger);
+  // Loaded only when used: memory counts against the API's budget.
   redis = config.redisUrl
-    ? new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    ? new (await import('ioredis')).Redis(config.redisUrl, {
+        connectTimeout: 1000,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+      })
     : undefined;
   redis?.on('error', (error) =>
     logger.warn({ err: error }, 'Redis error (rate limits fall back to allowing requests)'),
@@ -86,7 +91,10 @@ async function main() {
   }
 
   // Embedded default: the notification worker runs here (PGlite allows one process).
-  worker = createApiProcessWorker({
+  // The worker and its channel libraries load only where it runs here (embedded mode).
+  const { createApiProcessWorker } =
+    storage.mode === 'pglite' ? await import('./outbox/notification-worker.js') : {};
+  worker = createApiProcessWorker?.({
     storage,
     config,
     logger,

@@ -14,6 +14,9 @@ function baseEnv(ctx: BenchContext): Record<string, string> {
     DATABASE_URL: ctx.db.url,
     ADMIN_API_KEY: BENCH_ADMIN_KEY,
     LOG_LEVEL: 'info',
+    // The V8 setting production uses (render.yaml, npm start): a 4 MB young generation
+    // keeps peak RSS under load ~60 MB lower at the same throughput. The peer gets it too.
+    NODE_OPTIONS: '--max-semi-space-size=4',
   };
 }
 

@@ -2,14 +2,13 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { migrate } from './migrator.js';
-import { openPgliteStorage } from './pglite-storage.js';
-import { openPostgresStorage } from './postgres-storage.js';
 import type { SqlStorage, Storage } from './storage.js';
-import { openSupabaseStorage } from './supabase-storage.js';
 
 /**
  * Opens the storage the configuration asks for. PGlite and Postgres are migrated on
  * open (unless `migrate: false`); Supabase projects are migrated with `supabase db push`.
+ * Each adapter is imported only when chosen: a Postgres deployment never loads the
+ * WASM database or supabase-js (memory is part of the API's budget).
  */
 export async function openStorage(
   config: Config,
@@ -19,6 +18,7 @@ export async function openStorage(
   const { storage: settings } = config;
   let storage: SqlStorage;
   if (settings.mode === 'supabase') {
+    const { openSupabaseStorage } = await import('./supabase-storage.js');
     return openSupabaseStorage({
       url: settings.supabaseUrl!,
       serviceRoleKey: settings.supabaseServiceRoleKey!,
@@ -26,6 +26,7 @@ export async function openStorage(
     });
   }
   if (settings.mode === 'postgres') {
+    const { openPostgresStorage } = await import('./postgres-storage.js');
     storage = openPostgresStorage({
       connectionString: settings.databaseUrl!,
       poolMax: settings.poolMax,
@@ -35,6 +36,7 @@ export async function openStorage(
       ...(options.applicationName ? { applicationName: options.applicationName } : {}),
     });
   } else {
+    const { openPgliteStorage } = await import('./pglite-storage.js');
     storage = await openPgliteStorage({ dataDir: join(settings.dataDir, 'pglite') });
   }
   if (options.migrate !== false) {
