@@ -343,3 +343,28 @@ export function loadConfig(
   }
   return buildConfig(result.data);
 }
+
+/**
+ * Seed 003's feature flags for integrations that do not exist yet. They are accepted
+ * so an existing deployment's environment parses, but turning one on must not pass
+ * silently: processes log these names at start.
+ */
+export function enabledButUnimplementedFeatures(config: Config): string[] {
+  const flags = {
+    whatsapp: 'FEATURE_WHATSAPP_ENABLED',
+    crm: 'FEATURE_CRM_ENABLED',
+    sms: 'FEATURE_SMS_ENABLED',
+  };
+  return Object.entries(flags)
+    .filter(([feature]) => config.features[feature as keyof typeof flags])
+    .map(([, variable]) => variable);
+}
+
+export function warnAboutUnimplementedFeatures(
+  config: Config,
+  logger: { warn(obj: object, msg: string): void },
+): void {
+  for (const variable of enabledButUnimplementedFeatures(config)) {
+    logger.warn({ variable }, `${variable}=true has no effect: that integration is not implemented yet`);
+  }
+}

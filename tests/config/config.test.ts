@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, enabledButUnimplementedFeatures, loadConfig } from '../../src/config.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -75,6 +75,13 @@ describe('config', () => {
     const env = { DATABASE_URL: 'postgres://u@h/db' };
     expect(() => loadConfig(env)).toThrow(/ADMIN_API_KEY is required/);
     expect(loadConfig(env, { needsAdminKey: false }).storage.mode).toBe('postgres');
+  });
+
+  it('names the feature flags that are on but not implemented', () => {
+    expect(enabledButUnimplementedFeatures(loadConfig({}))).toEqual([]);
+    expect(
+      enabledButUnimplementedFeatures(loadConfig({ FEATURE_SMS_ENABLED: 'true', FEATURE_CRM_ENABLED: '1' })),
+    ).toEqual(['FEATURE_CRM_ENABLED', 'FEATURE_SMS_ENABLED']);
   });
 
   it('never echoes a secret value in its message', () => {
