@@ -19,7 +19,7 @@ import { disableGraphileEnqueue, enableGraphileEnqueue } from './peer/graphile-s
 import { type DrainResult, drainGraphile, drainLeadrelay, drainRows } from './sections/drain.js';
 import { endToEnd, type LatencyResult } from './sections/e2e.js';
 import { runIntake } from './sections/intake.js';
-import { PGBENCH_SCRIPT, runPgbench, runQuietPgbench } from './sections/pgbench.js';
+import { PGBENCH_SCRIPT, runPgbench } from './sections/pgbench.js';
 import { measureScale, scaleRows } from './sections/scale.js';
 
 /**
@@ -130,7 +130,6 @@ try {
     await section('Intake', async () => {
       const { apiRate } = await runIntake(ctx);
       await runPgbench(ctx, outDir, apiRate);
-      await runQuietPgbench(ctx, outDir);
     });
   }
   if (only.has('drain')) {

@@ -10,26 +10,15 @@ import { INTAKE_CONNECTIONS } from './intake.js';
 const run = promisify(execFile);
 
 /**
- * The physical reference for intake: pgbench calling capture_lead directly, with the
- * same 64 clients and a unique lead per call (pgbench's random() per transaction),
- * prepared statements. What the API adds on top (HTTP, validation, JSON, the pool) is
- * the gap between the two.
+ * The physical reference for intake: pgbench running the API's own SQL directly, with
+ * the same 64 clients and a unique lead per call (pgbench's random() per transaction),
+ * prepared statements: capture_lead, then announce_lead_created after it commits (the
+ * post-commit wake-up, see migration 20261122000700). What the API adds on top (HTTP,
+ * validation, JSON, the pool) is the gap between the two.
  */
 export const PGBENCH_SCRIPT = `\\set n random(1, 2000000000)
-select capture_lead(jsonb_build_object('customerName', 'Pgbench Lead ' || :n, 'customerPhone', '+9715' || lpad((:n % 100000000)::text, 8, '0'), 'customerEmail', 'pgbench' || :n || '@example.com', 'intent', 'buy'), null, null, 5);
-`;
-
-/**
- * What-if: the same capture with its NOTIFYs sent after the commit, as separate
- * statements. PostgreSQL (up to 16) serialises the commits of transactions that
- * NOTIFY on one global lock held across the WAL flush, so capture_lead's two
- * in-transaction NOTIFYs (the worker wake-up and the admin feed's trigger) cap intake
- * at about one commit per fsync. Bench database only: a copy of capture_lead without
- * its pg_notify, the admin trigger disabled, both notifications sent after commit.
- */
-export const PGBENCH_QUIET_SCRIPT = `\\set n random(1, 2000000000)
-select bench_capture_lead_quiet(jsonb_build_object('customerName', 'Pgbench Lead ' || :n, 'customerPhone', '+9715' || lpad((:n % 100000000)::text, 8, '0'), 'customerEmail', 'pgbench' || :n || '@example.com', 'intent', 'buy'), null, null, 5) as r \\gset
-select pg_notify('lead_events', (:r::jsonb ->> 'eventId')), pg_notify('leadrelay_admin', json_build_object('kind', 'lead.created', 'id', :r::jsonb ->> 'id')::text);
+select capture_lead(jsonb_build_object('customerName', 'Pgbench Lead ' || :n, 'customerPhone', '+9715' || lpad((:n % 100000000)::text, 8, '0'), 'customerEmail', 'pgbench' || :n || '@example.com', 'intent', 'buy'), null, null, 5) as r \\gset
+select announce_lead_created((:r::jsonb ->> 'eventId')::bigint, (:r::jsonb ->> 'id')::uuid);
 `;
 
 async function pgbench(ctx: BenchContext, script: string) {
@@ -57,41 +46,6 @@ async function pgbench(ctx: BenchContext, script: string) {
     tps: Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? Number.NaN),
     latency: Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? Number.NaN),
   };
-}
-
-export async function runQuietPgbench(ctx: BenchContext, outDir: string) {
-  await truncateLeadTables(ctx.db.pool);
-  const { rows } = await ctx.db.pool.query<{ def: string }>(
-    "select pg_get_functiondef('capture_lead(jsonb, text, text, integer)'::regprocedure) as def",
-  );
-  const quiet = rows[0]!.def
-    .replace('public.capture_lead(', 'public.bench_capture_lead_quiet(')
-    .replace(/perform pg_notify\('lead_events'[^;]*;/, '');
-  await ctx.db.pool.query(quiet);
-  await ctx.db.pool.query('alter table conversations disable trigger conversations_admin_notify');
-  const script = join(outDir, 'capture_lead_notify_after_commit.pgbench');
-  writeFileSync(script, PGBENCH_QUIET_SCRIPT);
-  ctx.log('pgbench: what-if, NOTIFY after commit');
-  try {
-    const { tps, latency } = await pgbench(ctx, script);
-    ctx.commands.set(
-      'pgbench-quiet',
-      `pgbench -n -M prepared -c ${INTAKE_CONNECTIONS} -j 2 -T ${ctx.sizes.pgbenchSeconds} -f bench/out/capture_lead_notify_after_commit.pgbench (capture_lead without its NOTIFY, admin trigger off, both NOTIFYs as a separate statement after commit; bench database only)`,
-    );
-    ctx.values.set('pgbench.quietTps', tps);
-    const base = ctx.values.get('pgbench.tps') ?? Number.NaN;
-    ctx.rows.push({
-      section: 'Intake',
-      metric: 'what-if: same capture, NOTIFYs sent after commit (calls/s)',
-      value: '',
-      reference: `${fmt(tps)} (avg ${fmt(latency)} ms)`,
-      ratio: `${fmt(tps / base)}× today's pgbench`,
-      how: ['pgbench-quiet'],
-    });
-  } finally {
-    await ctx.db.pool.query('alter table conversations enable trigger conversations_admin_notify');
-    await ctx.db.pool.query('drop function if exists bench_capture_lead_quiet(jsonb, text, text, integer)');
-  }
 }
 
 export async function runPgbench(ctx: BenchContext, outDir: string, apiRate: number) {
