@@ -13,7 +13,7 @@ const run = promisify(execFile);
  * The physical reference for intake: pgbench running the API's own SQL directly, with
  * the same 64 clients and a unique lead per call (pgbench's random() per transaction),
  * prepared statements: capture_lead, then announce_lead_created after it commits (the
- * post-commit wake-up, see migration 20261122000700). What the API adds on top (HTTP,
+ * post-commit wake-up, see announce_lead_created in the foundation migration). What the API adds on top (HTTP,
  * validation, JSON, the pool) is the gap between the two.
  */
 export const PGBENCH_SCRIPT = `\\set n random(1, 2000000000)

@@ -43,7 +43,7 @@ function canonicalJson(value: unknown): string {
  * Stores the lead, its lead.created event, its timeline entry and its follow-up task
  * in one transaction (the capture_lead SQL function), then wakes workers and
  * dashboards. The wake-up is a separate statement after commit (see migration
- * 20261122000700 for why) and is not awaited: the caller's answer does not wait on it.
+ * `announce_lead_created` in the foundation migration for why) and is not awaited: the caller's answer does not wait on it.
  */
 export async function captureLead(
   storage: Storage,

@@ -496,9 +496,11 @@ begin
 end
 $$;
 
+-- Updates only: a new lead is announced by announce_lead_created() after its capture
+-- commits (a NOTIFY inside the capture transaction would serialise intake commits).
 drop trigger if exists conversations_admin_notify on conversations;
 create trigger conversations_admin_notify
-  after insert or update on conversations
+  after update on conversations
   for each row execute function admin_notify_lead_change();
 
 create or replace function admin_notify_notification() returns trigger
