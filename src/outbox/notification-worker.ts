@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { FeedMessage } from '../admin/live-feed.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { observeBatch, recordNotificationAttempt } from '../metrics/metrics.js';
@@ -8,7 +9,14 @@ import { startSlaSweeper } from '../sla/sla-sweeper.js';
 import { StorageUnavailableError, toError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
 import { deliverEvent } from './deliver-event.js';
-import { type ClaimedEvent, type EventResult, outboxStore, type WorkerIdentity } from './outbox-store.js';
+import { feedMessages } from './feed-messages.js';
+import {
+  type ClaimedEvent,
+  type EventResult,
+  outboxStore,
+  type RecordOutcome,
+  type WorkerIdentity,
+} from './outbox-store.js';
 
 /**
  * The notification worker: claim a batch, send it, record it, repeat.
@@ -105,7 +113,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     }
   };
 
-  async function record(results: EventResult[], shutdownSignal: AbortSignal): Promise<void> {
+  async function record(results: EventResult[], shutdownSignal: AbortSignal): Promise<RecordOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
         const outcome = await store.record(identity.workerId, results, settings.maxAttempts);
@@ -121,7 +129,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
             'Lease lost before recording; another worker owns these events',
           );
         }
-        return;
+        return outcome;
       } catch (error) {
         // Only a connection problem is worth a retry; an answer with an error is a bug.
         if (!(error instanceof StorageUnavailableError) || shutdownSignal.aborted) throw error;
@@ -143,6 +151,20 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     }
   }
 
+  /**
+   * Tells admin dashboards about the recorded batch, after its commit (a NOTIFY inside
+   * the record transaction would serialise every worker's commits). Best effort: a
+   * dashboard that misses it catches up on its next refresh.
+   */
+  function announce(messages: FeedMessage[]): void {
+    if (messages.length === 0) return;
+    storage
+      .call('announce_admin_feed', { p_messages: { messages } })
+      .catch((error: unknown) =>
+        logger.debug({ err: toError(error) }, 'Could not announce results to the admin feed'),
+      );
+  }
+
   async function processBatch(events: ClaimedEvent[]): Promise<void> {
     batchAbort = new AbortController();
     held = events.map((event) => event.id);
@@ -158,7 +180,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     const started = performance.now();
     try {
       const results = await Promise.all(events.map((event) => deliverEvent(event, deliverSettings)));
-      await record(results, batchAbort.signal);
+      const outcome = await record(results, batchAbort.signal);
+      announce(feedMessages(events, results, outcome));
       for (const log of results.flatMap((result) => result.logs)) {
         recordNotificationAttempt(log.channel, log.status, log.durationMs);
       }

@@ -503,46 +503,27 @@ create trigger conversations_admin_notify
   after update on conversations
   for each row execute function admin_notify_lead_change();
 
-create or replace function admin_notify_notification() returns trigger
+-- Delivery results (kinds notification, event.delivered, event.dead) are announced
+-- by the worker right after it records a batch, through this function, instead of
+-- per-row triggers inside the record transaction: a NOTIFY in a transaction holds a
+-- global lock across its commit flush (see announce_lead_created in the foundation
+-- migration), which would throttle every worker's commits. It writes nothing.
+-- p_messages: {"messages": [{kind, ...}, ...]} (an object: node-postgres would turn a
+-- bare JS array into a Postgres array literal).
+create or replace function announce_admin_feed(p_messages jsonb)
+returns jsonb
 language plpgsql as $$
+declare
+  m jsonb;
+  v_count integer := 0;
 begin
-  perform pg_notify('leadrelay_admin', json_build_object(
-    'kind', 'notification',
-    'id', new.id,
-    'eventId', new.event_id,
-    'conversationId', (select conversation_id from lead_events where id = new.event_id),
-    'channel', new.channel,
-    'status', new.status
-  )::text);
-  return null;
+  for m in select value from jsonb_array_elements(coalesce(p_messages->'messages', '[]'::jsonb)) loop
+    perform pg_notify('leadrelay_admin', m::text);
+    v_count := v_count + 1;
+  end loop;
+  return jsonb_build_object('announced', v_count);
 end
 $$;
-
-drop trigger if exists notification_logs_admin_notify on notification_logs;
-create trigger notification_logs_admin_notify
-  after insert on notification_logs
-  for each row execute function admin_notify_notification();
-
--- An event reaching its final outcome (delivered or dead) is news for the dashboard.
-create or replace function admin_notify_event_outcome() returns trigger
-language plpgsql as $$
-begin
-  if new.outcome is distinct from old.outcome and new.outcome is not null then
-    perform pg_notify('leadrelay_admin', json_build_object(
-      'kind', 'event.' || new.outcome,
-      'id', new.id,
-      'eventType', new.event_type,
-      'conversationId', new.conversation_id
-    )::text);
-  end if;
-  return null;
-end
-$$;
-
-drop trigger if exists lead_events_admin_notify on lead_events;
-create trigger lead_events_admin_notify
-  after update on lead_events
-  for each row execute function admin_notify_event_outcome();
 
 -- Ops views ------------------------------------------------------------------------------
 -- Workers with a stale heartbeat: running (not cleanly stopped) but silent for
@@ -631,8 +612,8 @@ revoke all on function admin_replay_event(bigint, text) from public, anon, authe
 revoke all on function sweep_sla_breaches(timestamptz, integer) from public, anon, authenticated;
 revoke all on function admin_stats(timestamptz) from public, anon, authenticated;
 revoke all on function admin_notify_lead_change() from public, anon, authenticated;
-revoke all on function admin_notify_notification() from public, anon, authenticated;
-revoke all on function admin_notify_event_outcome() from public, anon, authenticated;
+revoke all on function announce_admin_feed(jsonb) from public, anon, authenticated;
+grant execute on function announce_admin_feed(jsonb) to service_role;
 revoke all on function ops_stale_worker_count(interval) from public, anon, authenticated;
 
 grant execute on function admin_lead_json(conversations) to service_role;

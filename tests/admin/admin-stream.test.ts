@@ -108,10 +108,20 @@ describeEachDatabase('GET /api/admin/stream (SSE over real HTTP)', (kind) => {
         message: 'lead.sla_breached on the stream',
       });
 
-      await db.storage.query(
-        `insert into notification_logs (event_id, channel, status, attempt) values ($1, 'slack', 'sent', 1)`,
-        [other.eventId],
-      );
+      // What the worker announces after recording a batch (tests/outbox covers the worker side).
+      await db.storage.call('announce_admin_feed', {
+        p_messages: {
+          messages: [
+            {
+              kind: 'notification',
+              eventId: other.eventId,
+              conversationId: other.id,
+              channel: 'slack',
+              status: 'sent',
+            },
+          ],
+        },
+      });
       await waitFor(
         () =>
           stream.messages.some(

@@ -99,6 +99,27 @@ describeEachDatabase('notification worker', (kind) => {
     expect(Number(beat!.events_done)).toBeGreaterThanOrEqual(1);
   });
 
+  it('announces each channel result and the outcome to the admin feed after recording', async () => {
+    const feed: { kind: string; conversationId?: string; channel?: string; status?: string }[] = [];
+    const unlisten = await db.storage.listen('leadrelay_admin', (payload) => {
+      if (payload) feed.push(JSON.parse(payload));
+    });
+    try {
+      running = await startWorker(db.storage, channels.env);
+      const lead = await captureLead(db.storage);
+      await waitFor(() => feed.some((m) => m.kind === 'event.delivered' && m.conversationId === lead.id), {
+        message: 'event.delivered on the admin feed',
+      });
+      const results = feed
+        .filter((m) => m.kind === 'notification' && m.conversationId === lead.id)
+        .map((m) => `${m.channel}:${m.status}`)
+        .sort();
+      expect(results).toEqual(['email:sent', 'slack:sent', 'telegram:sent']);
+    } finally {
+      await unlisten?.();
+    }
+  });
+
   it('records one skipped row for an unconfigured channel and sends the others', async () => {
     const { TELEGRAM_BOT_TOKEN: _t, TELEGRAM_CHAT_ID: _c, ...env } = channels.env;
     running = await startWorker(db.storage, env);
