@@ -2,7 +2,7 @@ import type { Config } from '../../src/config.js';
 import { captureLead as captureLeadAndAnnounce } from '../../src/leads/capture-lead.js';
 import type { NormalizedLead } from '../../src/leads/lead-input.js';
 import { createNotificationWorker, type NotificationWorker } from '../../src/outbox/notification-worker.js';
-import type { Storage } from '../../src/storage/storage.js';
+import type { SqlStorage, Storage } from '../../src/storage/storage.js';
 import { testConfig } from '../helpers/app.js';
 import { type CapturedLogs, captureLogs } from '../helpers/logs.js';
 import {
@@ -104,4 +104,23 @@ export async function captureLead(
     { slaMinutes: 5 },
   );
   return { id: result.id, eventId: Number(result.eventId) };
+}
+
+/**
+ * Captures `n` leads in one statement, as a backlog (no wake-up: workers find them by
+ * polling or by the next NOTIFY). Names are `<prefix> <n>`.
+ */
+export function captureBacklog(storage: SqlStorage, n: number, prefix = 'Lead') {
+  return storage.query(
+    `select capture_lead(jsonb_build_object('customerName', $2 || ' ' || g,
+            'customerPhone', '+97150' || lpad(g::text, 7, '0'),
+            'customerEmail', lower($2) || g || '@example.com', 'intent', 'buy'))
+       from generate_series(1, $1) g`,
+    [n, prefix],
+  );
+}
+
+/** The number in the first row's `n` column. */
+export async function countOf(storage: SqlStorage, sql: string, params: unknown[] = []): Promise<number> {
+  return Number((await storage.query<{ n: string }>(sql, params))[0]!.n);
 }

@@ -6,7 +6,7 @@ import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import { createPostgresDatabase, dropPostgresDatabase, hasPostgres } from '../helpers/databases.js';
 import { SLACK_OK } from '../helpers/receivers.js';
 import { waitFor } from '../helpers/wait.js';
-import { type Channels, FAST_WORKER_ENV, startChannels } from './harness.js';
+import { type Channels, captureBacklog, countOf, FAST_WORKER_ENV, startChannels } from './harness.js';
 
 /**
  * The worker as separate processes on real Postgres (PGlite is one process only):
@@ -49,14 +49,8 @@ describe.skipIf(!hasPostgres)('notification worker processes [postgres]', () => 
     ...channels.env,
     ...extra,
   });
-  const count = async (sql: string, params: unknown[] = []) =>
-    Number((await storage.query<{ n: string }>(sql, params))[0]!.n);
-  const captureMany = (n: number) =>
-    storage.query(
-      `select capture_lead(jsonb_build_object('customerName', 'Lead ' || g, 'customerPhone', '+97150' || lpad(g::text, 7, '0'),
-               'customerEmail', 'lead' || g || '@example.com', 'intent', 'buy')) from generate_series(1, $1) g`,
-      [n],
-    );
+  const count = (sql: string, params: unknown[] = []) => countOf(storage, sql, params);
+  const captureMany = (n: number) => captureBacklog(storage, n);
   /** Conversation ids named in the lead links of what a receiver accepted. */
   const leadIds = (texts: string[]) => texts.map((text) => /#\/leads\/([0-9a-f-]{36})/.exec(text)?.[1]);
 

@@ -4,7 +4,7 @@ import type { SqlStorage } from '../../src/storage/storage.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import { createPostgresDatabase, dropPostgresDatabase, hasPostgres } from '../helpers/databases.js';
 import { waitFor } from '../helpers/wait.js';
-import { type Channels, FAST_WORKER_ENV, startChannels } from '../outbox/harness.js';
+import { type Channels, captureBacklog, FAST_WORKER_ENV, startChannels } from '../outbox/harness.js';
 import { leadIdsIn, seededRandom, spawnWorker, type WorkerProcess, workerIdOf } from './worker-process.js';
 
 /**
@@ -73,11 +73,7 @@ describe.skipIf(!hasPostgres)('worker crashes lose nothing [postgres]', () => {
       const random = seededRandom(SEED);
       const slots: WorkerProcess[] = [spawnWorker(env()), spawnWorker(env())];
       workers.push(...slots);
-      await storage.query(
-        `select capture_lead(jsonb_build_object('customerName', 'Crash ' || g, 'customerPhone', '+97150' || lpad(g::text, 7, '0'),
-               'customerEmail', 'crash' || g || '@example.com', 'intent', 'buy')) from generate_series(1, $1) g`,
-        [EVENTS],
-      );
+      await captureBacklog(storage, EVENTS, 'Crash');
       const processed = () => count('select count(*) as n from lead_events where processed');
       const started = Date.now();
       // Kill points: random shares of the drain, in order.

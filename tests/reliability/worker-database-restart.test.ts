@@ -6,7 +6,7 @@ import { createPostgresDatabase, dropPostgresDatabase, hasPostgres } from '../he
 import { SLACK_OK } from '../helpers/receivers.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
-import { type Channels, FAST_WORKER_ENV, startChannels } from '../outbox/harness.js';
+import { type Channels, captureBacklog, countOf, FAST_WORKER_ENV, startChannels } from '../outbox/harness.js';
 import { leadIdsIn, spawnWorker, type WorkerProcess, workerIdOf } from './worker-process.js';
 
 /**
@@ -30,14 +30,8 @@ describe.skipIf(!hasPostgres)('the database restarts under the worker [postgres]
   let channels: Channels;
   let worker: WorkerProcess | undefined;
 
-  const count = async (sql: string, params: unknown[] = []) =>
-    Number((await storage.query<{ n: string }>(sql, params))[0]!.n);
-  const capture = (n: number, prefix: string) =>
-    storage.query(
-      `select capture_lead(jsonb_build_object('customerName', $2 || ' ' || g, 'customerEmail', 'db' || g || '@example.com',
-               'intent', 'buy')) from generate_series(1, $1) g`,
-      [n, prefix],
-    );
+  const count = (sql: string, params: unknown[] = []) => countOf(storage, sql, params);
+  const capture = (n: number, prefix: string) => captureBacklog(storage, n, prefix);
   const processed = () => count('select count(*) as n from lead_events where processed');
   /** Events a worker still holds although their lease has run out. */
   const expiredLeases = () =>
