@@ -206,6 +206,11 @@ const envSchema = z
   });
 
 type ParsedEnv = z.infer<typeof envSchema>;
+
+/** Every variable the schema reads (LEADRELAY_NEEDS_ADMIN_KEY is set by loadConfig, not by users). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape).filter(
+  (name) => name !== 'LEADRELAY_NEEDS_ADMIN_KEY',
+);
 export type StorageMode = 'pglite' | 'postgres' | 'supabase';
 
 /** DATABASE_URL wins over SUPABASE_URL: a direct connection can LISTEN and pool. */

@@ -1,6 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, enabledButUnimplementedFeatures, loadConfig } from '../../src/config.js';
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  enabledButUnimplementedFeatures,
+  loadConfig,
+} from '../../src/config.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -82,6 +88,17 @@ describe('config', () => {
     expect(
       enabledButUnimplementedFeatures(loadConfig({ FEATURE_SMS_ENABLED: 'true', FEATURE_CRM_ENABLED: '1' })),
     ).toEqual(['FEATURE_CRM_ENABLED', 'FEATURE_SMS_ENABLED']);
+  });
+
+  it('documents every variable it reads in .env.example', () => {
+    const documented = new Set(
+      readFileSync('.env.example', 'utf8')
+        .split('\n')
+        .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+        .filter(Boolean),
+    );
+    expect(CONFIG_VARIABLES.length).toBeGreaterThan(40);
+    expect(CONFIG_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
   });
 
   it('never echoes a secret value in its message', () => {
