@@ -76,12 +76,9 @@ async function callAdmin<T>(storage: Storage, fn: string, args: Record<string, u
   }
 }
 
-export async function listLeads(
-  storage: Storage,
-  filters: LeadFilters,
-  page: { after?: Cursor | undefined; limit: number },
-): Promise<LeadPage> {
-  const result = await callAdmin<{ items: AdminLead[]; next: Cursor | null }>(
+/** One keyset page of admin_list_leads; `next` is the raw cursor of the following page. */
+function fetchLeadPage(storage: Storage, filters: LeadFilters, after: Cursor | undefined, limit: number) {
+  return callAdmin<{ items: AdminLead[]; next: Cursor | null }>(
     storage,
     'admin_list_leads',
     {
@@ -92,12 +89,20 @@ export async function listLeads(
       p_q: filters.q,
       p_created_from: filters.createdFrom,
       p_created_to: filters.createdTo,
-      p_after_created_at: page.after?.createdAt,
-      p_after_id: page.after?.id,
-      p_limit: page.limit,
+      p_after_created_at: after?.createdAt,
+      p_after_id: after?.id,
+      p_limit: limit,
     },
     'leads',
   );
+}
+
+export async function listLeads(
+  storage: Storage,
+  filters: LeadFilters,
+  page: { after?: Cursor | undefined; limit: number },
+): Promise<LeadPage> {
+  const result = await fetchLeadPage(storage, filters, page.after, page.limit);
   return { items: result.items, nextCursor: result.next ? encodeCursor(result.next) : null };
 }
 
@@ -109,23 +114,7 @@ export async function* iterateLeads(
 ): AsyncGenerator<AdminLead[]> {
   let after: Cursor | undefined;
   for (;;) {
-    const result = await callAdmin<{ items: AdminLead[]; next: Cursor | null }>(
-      storage,
-      'admin_list_leads',
-      {
-        p_status: filters.status,
-        p_intent: filters.intent,
-        p_source: filters.source,
-        p_sla_breached: filters.slaBreached,
-        p_q: filters.q,
-        p_created_from: filters.createdFrom,
-        p_created_to: filters.createdTo,
-        p_after_created_at: after?.createdAt,
-        p_after_id: after?.id,
-        p_limit: pageSize,
-      },
-      'leads',
-    );
+    const result = await fetchLeadPage(storage, filters, after, pageSize);
     if (result.items.length > 0) yield result.items;
     if (!result.next) return;
     after = result.next;

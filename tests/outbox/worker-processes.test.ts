@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openPostgresStorage } from '../../src/storage/postgres-storage.js';
 import type { SqlStorage } from '../../src/storage/storage.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
-import { createPostgresDatabase, dropPostgresDatabase, hasPostgres } from '../helpers/databases.js';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../helpers/databases.js';
 import { SLACK_OK } from '../helpers/receivers.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Channels, captureBacklog, countOf, FAST_WORKER_ENV, startChannels } from './harness.js';
@@ -36,6 +35,7 @@ const started = (worker: WorkerProcess) => () =>
 const never = <T>() => new Promise<T>(() => {});
 
 describe.skipIf(!hasPostgres)('notification worker processes [postgres]', () => {
+  let db: TestDatabase;
   let url: string;
   let storage: SqlStorage;
   let channels: Channels;
@@ -55,17 +55,12 @@ describe.skipIf(!hasPostgres)('notification worker processes [postgres]', () => 
   const leadIds = (texts: string[]) => texts.map((text) => /#\/leads\/([0-9a-f-]{36})/.exec(text)?.[1]);
 
   beforeAll(async () => {
-    url = await createPostgresDatabase();
-    storage = openPostgresStorage({
-      connectionString: url,
-      poolMax: 4,
-      connectTimeoutMs: 3000,
-      queryTimeoutMs: 15_000,
-    });
+    db = await createTestDatabase('postgres', { poolMax: 4 });
+    url = db.url!;
+    storage = db.storage;
   });
   afterAll(async () => {
-    await storage?.close();
-    if (url) await dropPostgresDatabase(url);
+    await db?.close();
   });
   beforeEach(async () => {
     channels = await startChannels();

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openPostgresStorage } from '../../src/storage/postgres-storage.js';
 import type { SqlStorage } from '../../src/storage/storage.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
-import { createPostgresDatabase, dropPostgresDatabase, hasPostgres } from '../helpers/databases.js';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../helpers/databases.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Channels, captureBacklog, FAST_WORKER_ENV, startChannels } from '../outbox/harness.js';
 import { leadIdsIn, seededRandom, spawnWorker, type WorkerProcess, workerIdOf } from './worker-process.js';
@@ -24,6 +23,7 @@ const CHANNELS = 3;
 const SEED = Number(process.env.LEADRELAY_KILL_SEED ?? 20261122);
 
 describe.skipIf(!hasPostgres)('worker crashes lose nothing [postgres]', () => {
+  let db: TestDatabase;
   let url: string;
   let storage: SqlStorage;
   let channels: Channels;
@@ -46,17 +46,12 @@ describe.skipIf(!hasPostgres)('worker crashes lose nothing [postgres]', () => {
   });
 
   beforeAll(async () => {
-    url = await createPostgresDatabase();
-    storage = openPostgresStorage({
-      connectionString: url,
-      poolMax: 4,
-      connectTimeoutMs: 3000,
-      queryTimeoutMs: 15_000,
-    });
+    db = await createTestDatabase('postgres', { poolMax: 4 });
+    url = db.url!;
+    storage = db.storage;
   });
   afterAll(async () => {
-    await storage?.close();
-    if (url) await dropPostgresDatabase(url);
+    await db?.close();
   });
   beforeEach(async () => {
     channels = await startChannels();

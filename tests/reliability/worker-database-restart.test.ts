@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openPostgresStorage } from '../../src/storage/postgres-storage.js';
 import type { SqlStorage } from '../../src/storage/storage.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
-import { createPostgresDatabase, dropPostgresDatabase, hasPostgres } from '../helpers/databases.js';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../helpers/databases.js';
 import { SLACK_OK } from '../helpers/receivers.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -24,6 +23,7 @@ const IN_FLIGHT = 10;
 const DURING_CUT = SOAK ? 200 : 20;
 
 describe.skipIf(!hasPostgres)('the database restarts under the worker [postgres]', () => {
+  let db: TestDatabase;
   let url: string;
   let storage: SqlStorage;
   let proxy: TcpProxy;
@@ -38,20 +38,15 @@ describe.skipIf(!hasPostgres)('the database restarts under the worker [postgres]
     count('select count(*) as n from lead_events where locked_by is not null and locked_until < now()');
 
   beforeAll(async () => {
-    url = await createPostgresDatabase();
-    storage = openPostgresStorage({
-      connectionString: url,
-      poolMax: 4,
-      connectTimeoutMs: 3000,
-      queryTimeoutMs: 15_000,
-    });
+    db = await createTestDatabase('postgres', { poolMax: 4 });
+    url = db.url!;
+    storage = db.storage;
     const target = new URL(url);
     proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
   });
   afterAll(async () => {
-    await storage?.close();
     await proxy?.close();
-    if (url) await dropPostgresDatabase(url);
+    await db?.close();
   });
   beforeEach(async () => {
     channels = await startChannels();
