@@ -133,6 +133,15 @@ const envSchema = z
     WORKER_SHUTDOWN_GRACE_MS: integer(20_000, 0, 300_000),
     WORKER_RETRY_BASE_MS: integer(5_000, 10, 3_600_000),
     WORKER_RETRY_MAX_MS: integer(600_000, 10, 86_400_000),
+    // Worker v2 (issue 10): the sliding window and provider pacing (docs/worker.md).
+    WORKER_CONCURRENCY: integer(32, 1, 1000),
+    SLACK_RATE_PER_MINUTE: integer(60, 0, 1_000_000),
+    TELEGRAM_RATE_PER_MINUTE: integer(20, 0, 1_000_000),
+    EMAIL_RATE_PER_MINUTE: integer(600, 0, 1_000_000),
+    SLACK_BURST: integer(5, 1, 10_000),
+    TELEGRAM_BURST: integer(5, 1, 10_000),
+    EMAIL_BURST: integer(5, 1, 10_000),
+    DIGEST_THRESHOLD: integer(5, 1, 10_000),
 
     // Set by loadConfig, not by users: only processes that serve the admin API need the key.
     LEADRELAY_NEEDS_ADMIN_KEY: z.boolean().optional(),
@@ -299,6 +308,14 @@ function buildConfig(env: ParsedEnv) {
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
       retryBaseMs: env.WORKER_RETRY_BASE_MS,
       retryMaxMs: env.WORKER_RETRY_MAX_MS,
+      concurrency: env.WORKER_CONCURRENCY,
+    },
+    /** Per channel: sends per minute per destination (0 = not paced) and burst. */
+    pacing: {
+      slack: { ratePerMinute: env.SLACK_RATE_PER_MINUTE, burst: env.SLACK_BURST },
+      telegram: { ratePerMinute: env.TELEGRAM_RATE_PER_MINUTE, burst: env.TELEGRAM_BURST },
+      email: { ratePerMinute: env.EMAIL_RATE_PER_MINUTE, burst: env.EMAIL_BURST },
+      digestThreshold: env.DIGEST_THRESHOLD,
     },
     features: {
       whatsapp: env.FEATURE_WHATSAPP_ENABLED,

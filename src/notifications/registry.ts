@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { createEmailSender } from './email-sender.js';
-import { CHANNELS, type ChannelName, type NotificationSender } from './sender.js';
+import { CHANNELS, type ChannelName, type ChannelPacing, type NotificationSender } from './sender.js';
 import { createSlackSender } from './slack-sender.js';
 import { createTelegramSender } from './telegram-sender.js';
 
@@ -11,7 +11,9 @@ import { createTelegramSender } from './telegram-sender.js';
  *
  * To add a channel (WhatsApp, SMS, CRM behind their feature flags): write one
  * `<name>-sender.ts` implementing NotificationSender, add its name to CHANNELS and
- * one line below.
+ * one line below. Its pacing (rate, burst) comes from config through `paced()`; its
+ * destination key and whether it may be digested are declared by the sender itself
+ * (see NotificationSender in sender.ts).
  */
 export interface SenderRegistry {
   readonly channels: readonly ChannelName[];
@@ -35,13 +37,25 @@ export function createSenderRegistry(
 }
 
 export function buildSenders(config: Config): SenderRegistry {
-  const { channels, worker } = config;
+  const { channels, worker, pacing } = config;
   const timeoutMs = worker.sendTimeoutMs;
   return createSenderRegistry({
     slack: channels.slack
-      ? createSlackSender({ webhookUrl: channels.slack.webhookUrl, timeoutMs })
+      ? paced(createSlackSender({ webhookUrl: channels.slack.webhookUrl, timeoutMs }), pacing.slack)
       : undefined,
-    email: channels.email ? createEmailSender({ ...channels.email, timeoutMs }) : undefined,
-    telegram: channels.telegram ? createTelegramSender({ ...channels.telegram, timeoutMs }) : undefined,
+    email: channels.email
+      ? paced(createEmailSender({ ...channels.email, timeoutMs }), pacing.email)
+      : undefined,
+    telegram: channels.telegram
+      ? paced(createTelegramSender({ ...channels.telegram, timeoutMs }), pacing.telegram)
+      : undefined,
   });
+}
+
+/**
+ * The sender with its configured pacing. The result delegates everything else to the
+ * sender through its prototype, so a class-based sender keeps its methods.
+ */
+export function paced<S extends NotificationSender>(sender: S, pacing: ChannelPacing): S {
+  return Object.assign(Object.create(sender) as S, { pacing });
 }

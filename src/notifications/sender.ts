@@ -31,14 +31,49 @@ export interface SendResult {
   note?: string | undefined;
 }
 
+/**
+ * How fast the worker may send on a channel: a token bucket per destination
+ * (src/outbox/pacer.ts). `ratePerMinute` 0 turns pacing off. Waiting for a token is
+ * not an attempt; a rate-limit answer (see SendError.rateLimited) pauses the whole
+ * channel in the process and re-queues the send without using an attempt either.
+ */
+export interface ChannelPacing {
+  ratePerMinute: number;
+  /** Sends allowed back to back after a quiet spell. */
+  burst: number;
+}
+
+/**
+ * A channel plug-in. How a new channel declares what the worker does for it:
+ *
+ * - `pacing`: its rate and burst. The registry sets it from `<CHANNEL>_RATE_PER_MINUTE`
+ *   and `<CHANNEL>_BURST` (src/config.ts), so a sender file never reads config for it.
+ *   Leave it out for a channel with no provider limit worth pacing.
+ * - `destinationOf`: the key of the bucket an alert is paced in (one per webhook, chat,
+ *   phone number or CRM account). Without it the whole channel is one destination,
+ *   right for Slack (one webhook), Telegram (one chat) and email (one relay) today.
+ * - `sendDigest`: only for chat-like channels (Slack, Telegram, WhatsApp), where people
+ *   read a stream: when more than DIGEST_THRESHOLD new-lead alerts wait behind the
+ *   pacer for one destination, the worker sends them as one message. A channel whose
+ *   receiver needs one record per lead (CRM, webhooks, SMS, email) leaves it out and
+ *   is never digested. SLA escalations are never digested, and go ahead of new-lead
+ *   alerts in the queue.
+ *
+ * Retries, backoff, attempt logging and replay come from the worker for every channel:
+ * a sender only sends once and classifies its failure (SendError).
+ */
 export interface NotificationSender {
   readonly channel: ChannelName;
+  readonly pacing?: ChannelPacing | undefined;
+  destinationOf?(alert: LeadAlert): string;
   /**
    * Delivers one alert. Resolves when the provider accepted it; throws a SendError
    * (or anything else, treated as transient) when it did not. `signal` aborts the
    * send on timeout or shutdown.
    */
   send(alert: LeadAlert, signal: AbortSignal): Promise<SendResult>;
+  /** Delivers several new-lead alerts for one destination as one message (chat-like channels only). */
+  sendDigest?(alerts: readonly LeadAlert[], signal: AbortSignal): Promise<SendResult>;
   close?(): Promise<void>;
 }
 
@@ -54,10 +89,23 @@ export class SendError extends Error {
   constructor(
     message: string,
     readonly kind: FailureKind,
-    readonly options: { providerStatus?: number | undefined; retryAfterMs?: number | undefined } = {},
+    readonly options: {
+      providerStatus?: number | undefined;
+      retryAfterMs?: number | undefined;
+      /** The provider refused for rate (default: HTTP 429). */
+      rateLimited?: boolean | undefined;
+    } = {},
   ) {
     super(message);
     this.name = 'SendError';
+  }
+
+  /**
+   * A rate-limit answer: the worker pauses the channel for `retryAfterMs` and sends
+   * again without using an attempt. HTTP 429 counts unless the sender says otherwise.
+   */
+  get rateLimited(): boolean {
+    return this.options.rateLimited ?? this.options.providerStatus === 429;
   }
 
   get providerStatus(): number | undefined {

@@ -3,7 +3,9 @@ import {
   IncomingWebhook,
   IncomingWebhookHTTPError,
   IncomingWebhookRequestError,
+  type IncomingWebhookSendArguments,
 } from '@slack/webhook';
+import { formatSlackDigest } from './digest-format.js';
 import { formatSlack } from './format.js';
 import { type NotificationSender, parseRetryAfter, SendError, scrubSecrets } from './sender.js';
 
@@ -21,28 +23,31 @@ export interface SlackSenderOptions {
  */
 export function createSlackSender(options: SlackSenderOptions): NotificationSender {
   const secrets = [options.webhookUrl];
+  async function post(payload: IncomingWebhookSendArguments, signal: AbortSignal) {
+    let retryAfter: string | null = null;
+    const fetchKeepingHeaders: FetchFunction = async (url, init) => {
+      const merged = init?.signal ? AbortSignal.any([init.signal, signal]) : signal;
+      const response = await fetch(url, { ...init, signal: merged });
+      retryAfter = response.headers.get('retry-after');
+      // The DOM typings lack Headers.entries(); Node's Headers has it.
+      return response as unknown as Awaited<ReturnType<FetchFunction>>;
+    };
+    const webhook = new IncomingWebhook(options.webhookUrl, {
+      fetch: fetchKeepingHeaders,
+      timeout: options.timeoutMs,
+    });
+    try {
+      await webhook.send(payload);
+      return { providerStatus: 200 };
+    } catch (error) {
+      throw classifySlackError(error, retryAfter, secrets);
+    }
+  }
   return {
     channel: 'slack',
-    async send(alert, signal) {
-      let retryAfter: string | null = null;
-      const fetchKeepingHeaders: FetchFunction = async (url, init) => {
-        const merged = init?.signal ? AbortSignal.any([init.signal, signal]) : signal;
-        const response = await fetch(url, { ...init, signal: merged });
-        retryAfter = response.headers.get('retry-after');
-        // The DOM typings lack Headers.entries(); Node's Headers has it.
-        return response as unknown as Awaited<ReturnType<FetchFunction>>;
-      };
-      const webhook = new IncomingWebhook(options.webhookUrl, {
-        fetch: fetchKeepingHeaders,
-        timeout: options.timeoutMs,
-      });
-      try {
-        await webhook.send(formatSlack(alert));
-        return { providerStatus: 200 };
-      } catch (error) {
-        throw classifySlackError(error, retryAfter, secrets);
-      }
-    },
+    send: (alert, signal) => post(formatSlack(alert), signal),
+    // A chat channel: alerts waiting behind the pacer may go out as one message.
+    sendDigest: (alerts, signal) => post(formatSlackDigest(alerts), signal),
   };
 }
 

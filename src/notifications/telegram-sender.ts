@@ -1,4 +1,5 @@
 import { Api, NetworkError, ParseError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
+import { formatTelegramDigest } from './digest-format.js';
 import { formatTelegram } from './format.js';
 import { type NotificationSender, SendError, scrubSecrets } from './sender.js';
 
@@ -18,37 +19,40 @@ export interface TelegramSenderOptions {
  */
 export function createTelegramSender(options: TelegramSenderOptions): NotificationSender {
   const secrets = [options.botToken, encodeURIComponent(options.botToken)];
+  async function sendText(text: string, signal: AbortSignal) {
+    // One client per send: cheap, and the status seen by this send's fetch is its own.
+    let lastStatus: number | undefined;
+    const fetchKeepingStatus: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      lastStatus = response.status;
+      return response;
+    };
+    const api = new Api(options.botToken, {
+      apiRoot: options.apiUrl,
+      fetch: fetchKeepingStatus,
+      timeoutMs: options.timeoutMs,
+      maxRetries: 0,
+    });
+    try {
+      await api.sendMessage(
+        {
+          chat_id: options.chatId,
+          text,
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+        },
+        signal,
+      );
+      return { providerStatus: 200 };
+    } catch (error) {
+      throw classifyTelegramError(error, lastStatus, signal, secrets);
+    }
+  }
   return {
     channel: 'telegram',
-    async send(alert, signal) {
-      // One client per send: cheap, and the status seen by this send's fetch is its own.
-      let lastStatus: number | undefined;
-      const fetchKeepingStatus: typeof fetch = async (input, init) => {
-        const response = await fetch(input, init);
-        lastStatus = response.status;
-        return response;
-      };
-      const api = new Api(options.botToken, {
-        apiRoot: options.apiUrl,
-        fetch: fetchKeepingStatus,
-        timeoutMs: options.timeoutMs,
-        maxRetries: 0,
-      });
-      try {
-        await api.sendMessage(
-          {
-            chat_id: options.chatId,
-            text: formatTelegram(alert),
-            parse_mode: 'HTML',
-            link_preview_options: { is_disabled: true },
-          },
-          signal,
-        );
-        return { providerStatus: 200 };
-      } catch (error) {
-        throw classifyTelegramError(error, lastStatus, signal, secrets);
-      }
-    },
+    send: (alert, signal) => sendText(formatTelegram(alert), signal),
+    // A chat channel: alerts waiting behind the pacer may go out as one message.
+    sendDigest: (alerts, signal) => sendText(formatTelegramDigest(alerts), signal),
   };
 }
 

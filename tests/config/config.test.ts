@@ -57,6 +57,10 @@ describe('config', () => {
     [{ SLACK_WEBHOOK_URL: 'not a url' }, 'SLACK_WEBHOOK_URL must be a valid URL'],
     [{ ENABLE_NOTIFICATION_WORKER: 'maybe' }, 'ENABLE_NOTIFICATION_WORKER must be true or false'],
     [{ WORKER_BATCH_SIZE: '0' }, 'WORKER_BATCH_SIZE must be at least 1'],
+    [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY must be at least 1'],
+    [{ SLACK_RATE_PER_MINUTE: '-1' }, 'SLACK_RATE_PER_MINUTE must be at least 0'],
+    [{ TELEGRAM_BURST: 'lots' }, 'TELEGRAM_BURST must be'],
+    [{ DIGEST_THRESHOLD: '0' }, 'DIGEST_THRESHOLD must be at least 1'],
     [{ DEFAULT_PHONE_COUNTRY: 'UAE' }, 'DEFAULT_PHONE_COUNTRY must be a two-letter ISO 3166 country code'],
     [
       { TELEGRAM_BOT_TOKEN: '123:abc' },
