@@ -7,6 +7,7 @@ import { requireAdminKey } from '../admin-auth.js';
 import { errorResponses } from '../error-schemas.js';
 import { adminLeadRoutes } from './admin-leads.js';
 import { adminOpsRoutes } from './admin-ops.js';
+import { adminOverviewRoutes } from './admin-overview.js';
 import { adminStreamRoutes } from './admin-stream.js';
 import { dashboardRoutes } from './dashboard.js';
 
@@ -51,6 +52,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
     });
     await admin.register(adminLeadRoutes, { storage, config });
     await admin.register(adminOpsRoutes, { storage, config });
+    await admin.register(adminOverviewRoutes, { storage, config });
     await admin.register(adminStreamRoutes, {
       config,
       feed,
