@@ -197,7 +197,12 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
       wakePending = false;
       let events: ClaimedEvent[];
       try {
-        events = await store.claim(identity.workerId, settings.batchSize, settings.leaseSeconds);
+        events = await store.claim(
+          identity.workerId,
+          settings.batchSize,
+          settings.leaseSeconds,
+          settings.maxAttempts,
+        );
       } catch (error) {
         logger.warn({ err: toError(error) }, 'Claiming events failed; trying again at the next poll');
         await idle(settings.pollIntervalMs);

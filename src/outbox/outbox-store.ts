@@ -57,11 +57,22 @@ export interface WorkerIdentity {
 
 export function outboxStore(storage: Storage) {
   return {
-    claim(workerId: string, batchSize: number, leaseSeconds: number): Promise<ClaimedEvent[]> {
+    /**
+     * With `maxAttempts` (the worker always passes WORKER_MAX_ATTEMPTS), an event whose
+     * attempts already reached it is made dead instead of handed out again
+     * (20261201000100_hardening.sql): its last holder died while holding it.
+     */
+    claim(
+      workerId: string,
+      batchSize: number,
+      leaseSeconds: number,
+      maxAttempts?: number,
+    ): Promise<ClaimedEvent[]> {
       return storage.call<ClaimedEvent[]>('claim_lead_events', {
         p_worker_id: workerId,
         p_batch_size: batchSize,
         p_lease_seconds: leaseSeconds,
+        p_max_attempts: maxAttempts,
       });
     },
     record(workerId: string, results: EventResult[], maxAttempts: number): Promise<RecordOutcome> {
