@@ -1,6 +1,7 @@
 import { createTransport } from 'nodemailer';
 import { formatEmail } from './format.js';
-import { type NotificationSender, SendError, scrubSecrets } from './sender.js';
+import { providerText } from './provider-text.js';
+import { type NotificationSender, SendError } from './sender.js';
 
 export interface EmailSenderOptions {
   host: string;
@@ -87,12 +88,12 @@ function classifySmtpError(
   signal: AbortSignal,
   secrets: (string | undefined)[],
 ): SendError {
-  const scrub = (text: string) => scrubSecrets(text, secrets);
+  const scrub = (text: string) => providerText(text, secrets);
   if (typeof error.responseCode === 'number') {
     const code = error.responseCode;
     // RFC 5321: 5yz is a permanent refusal (except 503, a session-state problem), 4yz transient.
     const permanent = error.permanent ?? (code >= 500 && code !== 503);
-    const response = scrub((error.response ?? error.message).slice(0, 200));
+    const response = scrub(error.response ?? error.message);
     return new SendError(`SMTP server answered ${code}: ${response}`, permanent ? 'permanent' : 'transient', {
       providerStatus: code,
     });

@@ -1,3 +1,5 @@
+import { providerText } from './provider-text.js';
+
 /**
  * The one interface every notification channel implements. The worker loop only
  * knows this file: it never imports an SDK. Adding WhatsApp, SMS or a CRM means one
@@ -79,11 +81,16 @@ export interface NotificationSender {
 
 export type FailureKind = 'transient' | 'permanent';
 
+/** The longest failure message stored or logged: a provider's text (200) plus our context. */
+export const SEND_ERROR_MAX_CODE_POINTS = 400;
+
 /**
  * A classified send failure. Transient ones (network, timeouts, 5xx, rate limits,
  * SMTP 4xx) are retried with backoff; permanent ones (bad webhook, revoked bot,
  * SMTP 5xx) stop that channel for that event. Messages must never carry secrets:
- * senders pass them through `scrubSecrets` first.
+ * senders pass provider text through `providerText` (./provider-text.ts) with their
+ * secrets first; the constructor sanitises the message once more (well-formed, no NUL,
+ * at most SEND_ERROR_MAX_CODE_POINTS), so no sender can store text Postgres refuses.
  */
 export class SendError extends Error {
   constructor(
@@ -96,7 +103,8 @@ export class SendError extends Error {
       rateLimited?: boolean | undefined;
     } = {},
   ) {
-    super(message);
+    // Whatever a sender passes, what gets stored and logged is well-formed and bounded.
+    super(providerText(message, [], SEND_ERROR_MAX_CODE_POINTS));
     this.name = 'SendError';
   }
 
@@ -118,18 +126,12 @@ export class SendError extends Error {
 }
 
 /**
- * Replaces every secret (webhook URL, bot token, SMTP password) in `text`, plus
- * anything that looks like a Slack webhook path or a Telegram bot token, so an
- * error message can be logged and stored safely.
+ * Secrets scrubbed, Unicode made well-formed, cut by code points: the same sanitiser
+ * as every provider text (./provider-text.ts), kept under this name for senders that
+ * call it on a whole message.
  */
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('[REDACTED]');
-  }
-  return out
-    .replace(/\/services\/[A-Za-z0-9/_-]+/g, '/services/[REDACTED]')
-    .replace(/bot\d+:[A-Za-z0-9_-]+/g, 'bot[REDACTED]');
+  return providerText(text, secrets, SEND_ERROR_MAX_CODE_POINTS);
 }
 
 /** Parses an HTTP Retry-After header (seconds or HTTP date) into milliseconds. */

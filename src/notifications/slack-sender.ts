@@ -7,7 +7,8 @@ import {
 } from '@slack/webhook';
 import { formatSlackDigest } from './digest-format.js';
 import { formatSlack } from './format.js';
-import { type NotificationSender, parseRetryAfter, SendError, scrubSecrets } from './sender.js';
+import { providerText } from './provider-text.js';
+import { type NotificationSender, parseRetryAfter, SendError } from './sender.js';
 
 export interface SlackSenderOptions {
   /** The incoming-webhook URL. It is a secret: it never appears in an error message. */
@@ -54,7 +55,7 @@ export function createSlackSender(options: SlackSenderOptions): NotificationSend
 function classifySlackError(error: unknown, retryAfter: string | null, secrets: string[]): SendError {
   if (error instanceof IncomingWebhookHTTPError) {
     const status = error.statusCode;
-    const body = scrubSecrets(error.body.slice(0, 200), secrets);
+    const body = providerText(error.body, secrets);
     const message = `Slack answered HTTP ${status}${body ? `: ${body}` : ''}`;
     if (status === 429) {
       return new SendError(message, 'transient', {
@@ -73,10 +74,10 @@ function classifySlackError(error: unknown, retryAfter: string | null, secrets: 
     const cause = original.cause instanceof Error ? `: ${original.cause.message}` : '';
     const what = original.name === 'TimeoutError' || original.name === 'AbortError' ? 'timed out' : 'failed';
     return new SendError(
-      scrubSecrets(`Slack request ${what}: ${original.message}${cause}`, secrets),
+      providerText(`Slack request ${what}: ${original.message}${cause}`, secrets),
       'transient',
     );
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new SendError(scrubSecrets(`Slack send failed: ${message}`, secrets), 'transient');
+  return new SendError(providerText(`Slack send failed: ${message}`, secrets), 'transient');
 }

@@ -1,7 +1,8 @@
 import { Api, NetworkError, ParseError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
 import { formatTelegramDigest } from './digest-format.js';
 import { formatTelegram } from './format.js';
-import { type NotificationSender, SendError, scrubSecrets } from './sender.js';
+import { providerText } from './provider-text.js';
+import { type NotificationSender, SendError } from './sender.js';
 
 export interface TelegramSenderOptions {
   /** Secret: it is part of every request URL, so every error text is scrubbed of it. */
@@ -62,7 +63,7 @@ function classifyTelegramError(
   signal: AbortSignal,
   secrets: string[],
 ): SendError {
-  const scrub = (text: string) => scrubSecrets(text, secrets);
+  const scrub = (text: string) => providerText(text, secrets);
   if (error instanceof TelegramApiError) {
     const message = scrub(`Telegram answered ${error.errorCode}: ${error.description}`);
     if (error.errorCode === 429) {
