@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from '../errors.js';
+import { StorageContentionError } from '../storage/contention-retry.js';
 import { StorageUnavailableError } from '../storage/errors.js';
 
 /**
@@ -16,6 +17,8 @@ export interface ErrorBody {
 
 /** Seconds a client should wait before retrying when the database is down. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+/** Contention clears in milliseconds; a second is plenty. */
+export const CONTENTION_RETRY_AFTER_SECONDS = 1;
 
 export class HttpError extends Error {
   constructor(
@@ -67,6 +70,18 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       fields,
     };
     return reply.code(400).send(body);
+  }
+  if (error instanceof StorageContentionError) {
+    // Deadlock or serialization failure after the storage layer's retries: the same
+    // answer as an unavailable database (nothing was written; retry shortly), never a 500.
+    request.log.warn(
+      { err: error, fn: error.fn, sqlState: error.code },
+      'Database contention: retries exhausted',
+    );
+    return reply.code(503).header('retry-after', String(CONTENTION_RETRY_AFTER_SECONDS)).send({
+      error: 'service_unavailable',
+      message: 'The service is busy; please retry shortly.',
+    });
   }
   if (error instanceof StorageUnavailableError) {
     request.log.error({ err: error }, 'Database unavailable');

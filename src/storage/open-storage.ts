@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { withContentionRetry } from './contention-retry.js';
 import { migrate } from './migrator.js';
 import type { SqlStorage, Storage } from './storage.js';
 
@@ -19,11 +20,15 @@ export async function openStorage(
   let storage: SqlStorage;
   if (settings.mode === 'supabase') {
     const { openSupabaseStorage } = await import('./supabase-storage.js');
-    return openSupabaseStorage({
-      url: settings.supabaseUrl!,
-      serviceRoleKey: settings.supabaseServiceRoleKey!,
-      requestTimeoutMs: settings.queryTimeoutMs,
-    });
+    // PostgREST passes 40001/40P01 through as the error code: retried like on Postgres.
+    return withContentionRetry(
+      openSupabaseStorage({
+        url: settings.supabaseUrl!,
+        serviceRoleKey: settings.supabaseServiceRoleKey!,
+        requestTimeoutMs: settings.queryTimeoutMs,
+      }),
+      logger,
+    );
   }
   if (settings.mode === 'postgres') {
     const { openPostgresStorage } = await import('./postgres-storage.js');

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { retryOnContention } from './contention-retry.js';
 import { toStorageError } from './sql-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
 import { callFunction, type SqlStorage } from './storage.js';
@@ -51,7 +52,9 @@ export function openPostgresStorage(options: PostgresOptions): SqlStorage & { po
     mode: 'postgres',
     pool,
     query,
-    call: (fn, args) => callFunction(query, fn, args),
+    // Deadlocks and serialization failures are retried (contention-retry.ts says why that is safe).
+    call: (fn, args) =>
+      retryOnContention(fn, () => callFunction(query, fn, args), { logger: options.logger }),
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>) {
       let client: pg.PoolClient;
       try {
