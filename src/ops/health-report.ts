@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { type OpsSnapshot, readOpsSnapshot } from '../metrics/ops-snapshot.js';
 import type { Storage } from '../storage/storage.js';
-import { pendingMigrationNames } from './migration-status.js';
+import { MIGRATIONS_NOT_VERIFIABLE, pendingMigrationNames } from './migration-status.js';
 
 /**
  * `leadrelay health`: what an operator (or a cron, or a deploy gate) asks before
@@ -45,13 +45,15 @@ export async function runHealthChecks(storage: Storage, config: Config): Promise
   try {
     const pending = await pendingMigrationNames(storage);
     checks.push(
-      pending.length === 0
-        ? { name: 'migrations', status: 'ok', detail: 'all applied' }
-        : {
-            name: 'migrations',
-            status: 'fail',
-            detail: `pending: ${pending.join(', ')} (run leadrelay migrate)`,
-          },
+      pending === null
+        ? { name: 'migrations', status: 'warn', detail: MIGRATIONS_NOT_VERIFIABLE }
+        : pending.length === 0
+          ? { name: 'migrations', status: 'ok', detail: 'all applied' }
+          : {
+              name: 'migrations',
+              status: 'fail',
+              detail: `pending: ${pending.join(', ')} (run leadrelay migrate)`,
+            },
     );
   } catch (error) {
     checks.push({

@@ -9,20 +9,30 @@ import { isSqlStorage, type Storage } from '../storage/storage.js';
  */
 let shipped: Migration[] | undefined;
 
+export const MIGRATIONS_NOT_VERIFIABLE =
+  'migration history not readable by this role (supabase db push history): not verified';
+
 /** The migration files of this build, read once (they do not change while running). */
 export function shippedMigrations(): Migration[] {
   shipped ??= readMigrations();
   return shipped;
 }
 
+/**
+ * Pending migrations, or null when no migration history is readable by this role (a
+ * hosted Supabase project migrated with `supabase db push`: service_role may not read
+ * supabase_migrations), so the caller reports "not verifiable" instead of failing.
+ */
 export async function pendingMigrationNames(
   storage: Storage,
   migrations: Migration[] = shippedMigrations(),
-): Promise<string[]> {
+): Promise<string[] | null> {
   if (isSqlStorage(storage)) return pendingMigrations(storage, migrations);
   let applied: Set<string>;
   try {
-    applied = new Set(await storage.call<string[]>('leadrelay_schema_versions'));
+    const versions = await storage.call<string[] | null>('leadrelay_schema_versions');
+    if (versions === null) return null;
+    applied = new Set(versions);
   } catch (error) {
     // PostgREST: PGRST202 "function not found"; anything else is a real failure.
     if ((error as { code?: unknown }).code === 'PGRST202') {

@@ -4,7 +4,7 @@ import { openSupabaseStorage } from '../../src/storage/supabase-storage.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
 import { type PostgrestStandIn, startPostgrestStandIn } from '../helpers/postgrest-stand-in.js';
-import { TEST_SECRETS } from '../helpers/secrets.js';
+import { TEST_SECRETS, TEST_SUPABASE_PROJECT } from '../helpers/secrets.js';
 import { auth, createLead, generousLimits, makeOverdue } from './fixtures.js';
 
 const SERVICE_KEY = TEST_SECRETS.supabaseServiceRoleKey;
@@ -17,7 +17,11 @@ describeEachDatabase('admin API in Supabase mode (rpc)', (kind) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    standIn = await startPostgrestStandIn(db.storage, SERVICE_KEY);
+    // Migrated by the app over DATABASE_URL, served over rpc: both histories exist.
+    standIn = await startPostgrestStandIn(db.storage, {
+      ...TEST_SUPABASE_PROJECT,
+      migratedWith: 'leadrelay migrate',
+    });
     storage = openSupabaseStorage({ url: standIn.url, serviceRoleKey: SERVICE_KEY, requestTimeoutMs: 5000 });
     t = await buildTestApp(storage, { env: generousLimits });
   });
@@ -82,6 +86,12 @@ describeEachDatabase('admin API in Supabase mode (rpc)', (kind) => {
         'sweep_sla_breaches',
       ]),
     );
+  });
+
+  it('is ready with every migration verified through rpc as service_role', async () => {
+    const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', pendingMigrations: [] });
   });
 
   it('answers 503 on the stream, so the dashboard polls', async () => {

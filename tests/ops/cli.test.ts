@@ -139,6 +139,7 @@ describeEachDatabase('leadrelay subcommands', (kind) => {
           p_pid: 1,
           p_lease_seconds: 60,
           p_stopping: stopping,
+          p_held_event_ids: [],
         });
       }
     });
@@ -162,6 +163,7 @@ describeEachDatabase('leadrelay subcommands', (kind) => {
         p_pid: 2,
         p_lease_seconds: 60,
         p_stopping: false,
+        p_held_event_ids: [],
       }),
     );
     const healthy = await cli({ ...env, ...channel }, 'health');

@@ -113,7 +113,6 @@ describeEachDatabase('claim and record SQL', (kind) => {
     const functions = [
       'claim_lead_events(text, integer, integer)',
       'record_notification_results(text, jsonb, integer)',
-      'beat_worker(text, text, integer, integer, boolean)',
       'beat_worker(text, text, integer, integer, boolean, bigint[])',
       'replay_dead_events(bigint, timestamptz)',
       'lead_event_settled_channels(bigint, timestamptz)',

@@ -4,7 +4,7 @@ import { openSupabaseStorage } from '../../src/storage/supabase-storage.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
 import { type PostgrestStandIn, startPostgrestStandIn } from '../helpers/postgrest-stand-in.js';
-import { TEST_SECRETS } from '../helpers/secrets.js';
+import { TEST_SECRETS, TEST_SUPABASE_PROJECT } from '../helpers/secrets.js';
 
 const SERVICE_KEY = TEST_SECRETS.supabaseServiceRoleKey;
 const lead = {
@@ -22,8 +22,8 @@ describeEachDatabase('Supabase mode through supabase-js rpc', (kind) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    standIn = await startPostgrestStandIn(db.storage, SERVICE_KEY);
-    storage = openSupabaseStorage({ url: standIn.url, serviceRoleKey: SERVICE_KEY, requestTimeoutMs: 2000 });
+    standIn = await startPostgrestStandIn(db.storage, TEST_SUPABASE_PROJECT);
+    storage = openSupabaseStorage({ url: standIn.url, serviceRoleKey: SERVICE_KEY, requestTimeoutMs: 5000 });
     t = await buildTestApp(storage, { env: { RATE_LIMIT_LEADS_PER_MINUTE: '1000' } });
   });
   afterAll(async () => {
@@ -46,7 +46,12 @@ describeEachDatabase('Supabase mode through supabase-js rpc', (kind) => {
     );
     expect(counts[0]).toEqual({ conversations: 1, events: 1, timeline: 1, tasks: 1 });
     const call = standIn.requests.find((r) => r.fn === 'capture_lead');
-    expect(call).toMatchObject({ apikey: SERVICE_KEY, authorization: `Bearer ${SERVICE_KEY}` });
+    expect(call).toMatchObject({
+      apikey: SERVICE_KEY,
+      authorization: `Bearer ${SERVICE_KEY}`,
+      role: 'service_role',
+      status: 200,
+    });
   });
 
   it('maps the database error codes through PostgREST: a reused idempotency key is 422', async () => {
@@ -66,6 +71,16 @@ describeEachDatabase('Supabase mode through supabase-js rpc', (kind) => {
     const health = await t.app.inject({ method: 'GET', url: '/health' });
     expect(health.json()).toMatchObject({ status: 'ok', storage: 'supabase' });
     expect(await storage.listen('lead_events', () => {})).toBeNull();
+  });
+
+  it('is ready on a hosted-like project whose migration history service_role cannot read', async () => {
+    const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', storage: 'supabase' });
+    expect(standIn.requests.find((r) => r.fn === 'leadrelay_schema_versions')).toMatchObject({
+      role: 'service_role',
+      status: 200,
+    });
   });
 
   it('answers 503 quickly when Supabase cannot be reached', async () => {
