@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { outboxStore } from '../../src/outbox/outbox-store.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { openSupabaseStorage } from '../../src/storage/supabase-storage.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
@@ -71,6 +72,20 @@ describeEachDatabase('Supabase mode through supabase-js rpc', (kind) => {
     const health = await t.app.inject({ method: 'GET', url: '/health' });
     expect(health.json()).toMatchObject({ status: 'ok', storage: 'supabase' });
     expect(await storage.listen('lead_events', () => {})).toBeNull();
+  });
+
+  it('lets the worker claim, beat and record through rpc as service_role', async () => {
+    const store = outboxStore(storage);
+    const identity = { workerId: 'rpc-worker', host: 'h', pid: 1 };
+    const claimed = await store.claim(identity.workerId, 10, 60, 5);
+    expect(claimed.length).toBeGreaterThan(0);
+    await store.beat(identity, 60, [claimed[0]!.id]);
+    const outcome = await store.record(
+      identity.workerId,
+      [{ eventId: claimed[0]!.id, attempt: claimed[0]!.attempts, result: 'delivered', logs: [] }],
+      5,
+    );
+    expect(outcome.recorded).toEqual([{ id: claimed[0]!.id, outcome: 'delivered' }]);
   });
 
   it('is ready on a hosted-like project whose migration history service_role cannot read', async () => {
