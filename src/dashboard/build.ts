@@ -1,0 +1,62 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { packageRoot } from '../package-root.js';
+
+/**
+ * Bundles the dashboard (src/dashboard/client, TypeScript + Preact) into
+ * dist/dashboard: one script and one stylesheet with content hashes in their names,
+ * index.html pointing at them, and a Brotli and a gzip copy of each file, so the API
+ * serves compressed bytes without compressing per request. Run by `npm run build`;
+ * the browser test calls buildDashboard() itself so a plain `npm test` works.
+ *
+ * esbuild because it is one dependency with no configuration file, type-strips and
+ * bundles TypeScript/JSX in well under a second, and its output is plain ES2020.
+ * Type checking stays with tsc (tsconfig.dashboard.json, part of `npm run typecheck`).
+ */
+export const DASHBOARD_DIST = join(packageRoot(), 'dist', 'dashboard');
+const CLIENT = join(packageRoot(), 'src', 'dashboard', 'client');
+
+export async function buildDashboard(outDir = DASHBOARD_DIST): Promise<string[]> {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const result = await build({
+    entryPoints: [join(CLIENT, 'main.tsx')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2020',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    entryNames: '[name]-[hash]',
+    outdir: outDir,
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const outputs = Object.keys(result.metafile.outputs).map((path) => basename(path));
+  const script = outputs.find((name) => name.endsWith('.js'));
+  const style = outputs.find((name) => name.endsWith('.css'));
+  if (!script || !style) throw new Error(`dashboard build produced ${outputs.join(', ')}`);
+  const html = readFileSync(join(CLIENT, 'index.html'), 'utf8')
+    .replace('/admin/main.css', `/admin/${style}`)
+    .replace('/admin/main.js', `/admin/${script}`);
+  writeFileSync(join(outDir, 'index.html'), html);
+  const files = ['index.html', script, style];
+  for (const file of files) {
+    const body = readFileSync(join(outDir, file));
+    writeFileSync(
+      join(outDir, `${file}.br`),
+      brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    );
+    writeFileSync(join(outDir, `${file}.gz`), gzipSync(body, { level: 9 }));
+  }
+  return files;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const files = await buildDashboard();
+  process.stdout.write(`dashboard built into dist/dashboard: ${files.join(', ')}\n`);
+}

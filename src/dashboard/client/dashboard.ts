@@ -1,0 +1,66 @@
+import { ApiClient } from './api/client.js';
+import { createLiveConnection } from './live/connection.js';
+import { changedLeadIds, concernsLead, createRefreshers } from './live/refreshers.js';
+import { createDetailState } from './state/detail.js';
+import { createLeadsState } from './state/leads.js';
+import { createStore } from './state/store.js';
+import { createSummaryState } from './state/summary.js';
+
+/**
+ * The composition root: one API client, the core models, the live connection, and
+ * which model re-reads what on a live update. Views receive this object and render
+ * from it; a new view that needs more state creates its own model from `api` and
+ * registers a refresher while shown (see docs/dashboard.md, "Adding a view").
+ */
+export interface Session {
+  signedIn: boolean;
+  /** Why the tab was signed out (a refused key), shown on the sign-in form. */
+  reason: string | null;
+}
+
+export function createDashboard() {
+  const api = new ApiClient();
+  const session = createStore<Session>({ signedIn: api.signedIn, reason: null });
+  const refreshers = createRefreshers();
+  const live = createLiveConnection(api, refreshers.refreshAll);
+  const summary = createSummaryState(api);
+  const leads = createLeadsState(api);
+  const detail = createDetailState(api, () => live.refreshSoon());
+
+  refreshers.register((messages) => {
+    if (messages === null) return leads.refresh();
+    const ids = changedLeadIds(messages);
+    return ids.length > 0 ? leads.refresh(ids) : undefined;
+  });
+  refreshers.register((messages) => {
+    const { id } = detail.store.get();
+    if (!id) return undefined;
+    return messages === null || concernsLead(messages, id) ? detail.refresh() : undefined;
+  });
+  refreshers.register(() => Promise.all([summary.refreshStats(), summary.refreshOverview()]));
+
+  api.onSignedOut((reason) => {
+    live.stop();
+    session.set({ signedIn: false, reason });
+  });
+
+  return {
+    api,
+    session,
+    live,
+    refreshers,
+    summary,
+    leads,
+    detail,
+    signIn(key: string) {
+      api.signIn(key);
+      session.set({ signedIn: true, reason: null });
+      live.start();
+    },
+    signOut() {
+      api.signOut(null);
+    },
+  };
+}
+
+export type DashboardModel = ReturnType<typeof createDashboard>;

@@ -1,0 +1,203 @@
+import { streamToken } from '../api/admin.js';
+import { type ApiClient, errorText } from '../api/client.js';
+import { createStore } from '../state/store.js';
+
+/**
+ * The live connection: how the dashboard hears about changes, and what the header
+ * may honestly say about it.
+ *
+ * Transport: the SSE stream (/api/admin/stream, with a short-lived token) when it
+ * opens; otherwise polling every POLL_MS (Supabase rpc mode cannot LISTEN, or the
+ * stream dropped), trying the stream again every STREAM_RETRY_MS.
+ *
+ * Mode, shown in the header, follows the last refresh, not just the transport:
+ *   connecting    signed in, nothing loaded yet
+ *   live          the stream is open and the last refresh succeeded
+ *   polling       no stream; the last poll succeeded
+ *   reconnecting  the stream dropped and no poll has succeeded since, or the last
+ *                 refresh failed (the error is kept; lastUpdateAt says how old the
+ *                 screen is)
+ *   off           signed out
+ *
+ * Stream messages are pointers ({kind, id, ...}); they are batched (REFRESH_DELAY_MS)
+ * and handed to `refresh`, which re-reads what they name. One refresh runs at a time;
+ * messages arriving meanwhile wait for the next one. `refresh(null)` means "re-read
+ * everything" (poll tick, stream (re)opened, resync).
+ */
+export type LiveMode = 'off' | 'connecting' | 'live' | 'polling' | 'reconnecting';
+
+export interface LiveStatus {
+  mode: LiveMode;
+  /** When a refresh last succeeded (ms since the epoch). */
+  lastUpdateAt: number | null;
+  error: string | null;
+}
+
+export interface FeedMessage {
+  kind: string;
+  id?: string | number;
+  conversationId?: string | null;
+  [key: string]: unknown;
+}
+
+export type Refresh = (messages: FeedMessage[] | null) => Promise<void>;
+
+const POLL_MS = 1000;
+const STREAM_RETRY_MS = 30_000;
+const REFRESH_DELAY_MS = 150;
+const FAILED_REFRESH_RETRY_MS = 2000;
+
+export function createLiveConnection(api: ApiClient, refresh: Refresh) {
+  const status = createStore<LiveStatus>({ mode: 'off', lastUpdateAt: null, error: null });
+  let transport: 'none' | 'stream' | 'poll' = 'none';
+  let source: EventSource | null = null;
+  let pending: FeedMessage[] | null = [];
+  let running = false;
+  let rerun = false;
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  let streamRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  let started = false;
+
+  const setMode = (mode: LiveMode, error: string | null = status.get().error) =>
+    status.set((s) => (s.mode === mode && s.error === error ? s : { ...s, mode, error }));
+
+  async function runRefresh(): Promise<void> {
+    if (running) {
+      rerun = true;
+      return;
+    }
+    running = true;
+    const batch = pending;
+    pending = [];
+    try {
+      await refresh(batch);
+      if (!started) return;
+      status.set({
+        mode: transport === 'stream' ? 'live' : 'polling',
+        lastUpdateAt: Date.now(),
+        error: null,
+      });
+    } catch (error) {
+      if (!started) return;
+      // What was asked for is not done: ask for everything next time.
+      pending = null;
+      setMode('reconnecting', `Could not refresh: ${errorText(error)}`);
+      if (transport === 'stream') schedule(FAILED_REFRESH_RETRY_MS);
+    } finally {
+      running = false;
+      if (rerun && started) {
+        rerun = false;
+        schedule(REFRESH_DELAY_MS);
+      }
+    }
+  }
+
+  function request(messages: FeedMessage[] | null, delay = REFRESH_DELAY_MS) {
+    if (messages === null || pending === null) pending = null;
+    else pending.push(...messages);
+    schedule(delay);
+  }
+
+  function schedule(delay: number) {
+    if (refreshTimer !== undefined) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      void runRefresh();
+    }, delay);
+  }
+
+  function startPolling() {
+    transport = 'poll';
+    if (pollTimer !== undefined) return;
+    const tick = async () => {
+      pending = null;
+      await runRefresh();
+      if (transport === 'poll' && started) pollTimer = setTimeout(tick, POLL_MS);
+      else pollTimer = undefined;
+    };
+    pollTimer = setTimeout(tick, 0);
+  }
+
+  function stopPolling() {
+    clearTimeout(pollTimer);
+    pollTimer = undefined;
+  }
+
+  function closeStream() {
+    source?.close();
+    source = null;
+  }
+
+  function streamFailed() {
+    closeStream();
+    // No update path until the first poll succeeds.
+    setMode('reconnecting');
+    startPolling();
+    clearTimeout(streamRetryTimer);
+    streamRetryTimer = setTimeout(() => void openStream(), STREAM_RETRY_MS);
+  }
+
+  async function openStream(): Promise<void> {
+    if (!started) return;
+    if (typeof EventSource === 'undefined') return startPolling();
+    let token: string;
+    try {
+      ({ token } = await streamToken(api));
+    } catch {
+      return streamFailed();
+    }
+    if (!started) return;
+    closeStream();
+    const stream = new EventSource(`/api/admin/stream?token=${encodeURIComponent(token)}`);
+    source = stream;
+    stream.onmessage = (event: MessageEvent<string>) => {
+      let message: FeedMessage;
+      try {
+        message = JSON.parse(event.data) as FeedMessage;
+      } catch {
+        return;
+      }
+      if (message.kind === 'ready' || message.kind === 'resync') {
+        transport = 'stream';
+        stopPolling();
+        request(null, 0);
+        return;
+      }
+      request([message]);
+    };
+    // The token in the URL is short-lived, so EventSource's own reconnect would be
+    // refused: poll instead and open a fresh stream later.
+    stream.onerror = () => {
+      if (source === stream) streamFailed();
+    };
+  }
+
+  return {
+    status,
+    start() {
+      if (started) return;
+      started = true;
+      transport = 'none';
+      pending = null;
+      status.set({ mode: 'connecting', lastUpdateAt: null, error: null });
+      void openStream();
+    },
+    stop() {
+      started = false;
+      transport = 'none';
+      closeStream();
+      stopPolling();
+      clearTimeout(refreshTimer);
+      clearTimeout(streamRetryTimer);
+      refreshTimer = undefined;
+      status.set({ mode: 'off', lastUpdateAt: null, error: null });
+    },
+    /** Asks for a full refresh soon (after an action, or a filter change). */
+    refreshSoon() {
+      if (started) request(null, 0);
+    },
+  };
+}
+
+export type LiveConnection = ReturnType<typeof createLiveConnection>;

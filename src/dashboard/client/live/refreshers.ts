@@ -1,0 +1,36 @@
+import type { FeedMessage, Refresh } from './connection.js';
+
+/**
+ * Who re-reads what when the live connection says something changed. Each model (or a
+ * view, while it is shown) registers one function; a live refresh runs them all at
+ * once and fails when any fails, so the header never says "Live" over a stale part of
+ * the screen. `messages` is null for "re-read everything" (poll tick, stream opened).
+ */
+export type Refresher = (messages: FeedMessage[] | null) => Promise<unknown> | undefined;
+
+export function createRefreshers() {
+  const refreshers = new Set<Refresher>();
+  const refreshAll: Refresh = async (messages) => {
+    await Promise.all([...refreshers].map((refresher) => refresher(messages)));
+  };
+  return {
+    refreshAll,
+    /** Adds a refresher; returns its removal (views call it on unmount). */
+    register(refresher: Refresher): () => void {
+      refreshers.add(refresher);
+      return () => refreshers.delete(refresher);
+    },
+  };
+}
+
+/** Ids of leads the messages say changed (lead.created / lead.updated / lead.sla_breached). */
+export function changedLeadIds(messages: FeedMessage[]): string[] {
+  return messages
+    .filter((m) => m.kind.startsWith('lead.') && typeof m.id === 'string')
+    .map((m) => m.id as string);
+}
+
+/** True when a message concerns the given lead (its own change, or one of its deliveries). */
+export function concernsLead(messages: FeedMessage[], id: string): boolean {
+  return messages.some((m) => m.kind === 'resync' || m.id === id || m.conversationId === id);
+}
