@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { buildDashboard } from '../../src/dashboard/build.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { generousLimits } from '../admin/fixtures.js';
@@ -132,6 +132,12 @@ export async function overflows(page: Page): Promise<string[]> {
   });
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+/** What the viewport shows (fullPage: false) or the whole scrolled page. */
+export async function screenshot(page: Page, name: string, options = { fullPage: false }): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: options.fullPage });
+}
+
+/** One part of the page (e.g. the lead card on a phone, where the whole page is very long). */
+export async function screenshotOf(locator: Locator, name: string): Promise<void> {
+  await locator.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }

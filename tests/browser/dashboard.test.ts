@@ -13,11 +13,13 @@ import {
   overflows,
   PHONE,
   screenshot,
+  screenshotOf,
   seriousViolations,
   serve,
   signIn,
   WIDE,
 } from './browser.js';
+import { seedHistory } from './history.js';
 
 /**
  * The dashboard in a real browser (issue 11, item 6). CI (.ci/run) installs Chromium
@@ -50,6 +52,7 @@ describe.skipIf(!hasChromium)('admin dashboard in Chromium', () => {
   beforeAll(async () => {
     [browser, db] = await Promise.all([launchChromium(), createTestDatabase('pglite')]);
     ({ t, base } = await serve(db.storage));
+    await seedHistory(db.storage);
     for (const [name, source, intent] of [
       ['Old Olga', 'contact_form', 'rent'],
       ['Dead Dora', 'chatbot', 'buy'],
@@ -71,6 +74,11 @@ describe.skipIf(!hasChromium)('admin dashboard in Chromium', () => {
       [ids['Dead Dora']],
     );
     await killEvent(db.storage, Number(dora!.id), ['slack']);
+    const [larry] = await db.storage.query<{ id: string }>(
+      `select id from lead_events where conversation_id = $1`,
+      [ids['Late Larry']],
+    );
+    await killEvent(db.storage, Number(larry!.id), ['slack', 'telegram']);
     await makeOverdue(db.storage, ids['Late Larry']!);
     await db.storage.call('sweep_sla_breaches', {});
   });
@@ -189,16 +197,17 @@ describe.skipIf(!hasChromium)('admin dashboard in Chromium', () => {
         expect(await overflows(page)).toEqual([]);
         expect(await seriousViolations(page)).toEqual([]);
 
-        await leadRows(page).filter({ hasText: 'Dead Dora' }).click();
-        await page.getByRole('region', { name: 'slack deliveries' }).waitFor();
+        await leadRows(page).filter({ hasText: 'Late Larry' }).click();
+        await page.getByRole('region', { name: 'telegram deliveries' }).waitFor();
         await screenshot(page, `lead-detail-${label}`);
+        await screenshotOf(page.locator('.detail'), `lead-card-${label}`);
         expect(await overflows(page)).toEqual([]);
         expect(await seriousViolations(page)).toEqual([]);
 
         await page.getByRole('link', { name: 'Overview' }).click();
         await page.getByRole('heading', { name: 'Leads per day' }).waitFor();
         await page.getByRole('heading', { name: 'Channel health' }).waitFor();
-        await screenshot(page, `overview-${label}`);
+        await screenshot(page, `overview-${label}`, { fullPage: true });
         expect(await overflows(page)).toEqual([]);
         expect(await seriousViolations(page)).toEqual([]);
         expect(problems).toEqual([]);
@@ -279,6 +288,16 @@ describe.skipIf(!hasChromium)('admin dashboard live state in Chromium', () => {
       expect(await leadRows(page).count()).toBe(262);
       // No refresh asked the API for more than it allows (the old dashboard got 400s here).
       expect(problems.filter((p) => p.startsWith('HTTP'))).toEqual([]);
+
+      // The API goes away: the header stops claiming anything and says since when.
+      const lastUpdate = await page.locator('.connection time').getAttribute('datetime');
+      t.app.server.closeAllConnections();
+      await t.app.close();
+      await expect.poll(() => connectionState(page), { timeout: 10_000 }).toBe('Reconnecting…');
+      expect(
+        Date.parse((await page.locator('.connection time').getAttribute('datetime'))!),
+      ).toBeGreaterThanOrEqual(Date.parse(lastUpdate!));
+      await page.getByRole('alert').filter({ hasText: 'Updates failed' }).waitFor();
     } finally {
       await close();
       await t.app.close();

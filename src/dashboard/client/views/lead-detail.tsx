@@ -3,7 +3,7 @@ import { LEAD_STATUSES, type Lead, type LeadStatus } from '../api/types.js';
 import type { DashboardModel } from '../dashboard.js';
 import { useStore } from '../state/store.js';
 import { formatTime } from './format.js';
-import { Deliveries, FollowUps, Timeline } from './lead-history.js';
+import { DeadEvents, Deliveries, FollowUps, Timeline } from './lead-history.js';
 import { SlaBadge, StatusBadge } from './sla-badge.js';
 
 /**
@@ -42,6 +42,7 @@ export function LeadDetailView({ model, onClose }: { model: DashboardModel; onCl
             <SlaBadge lead={lead} />
             <span class="badge badge-wait">{lead.source}</span>
           </div>
+          <DeadEvents data={state.data} detail={model.detail} busy={state.busy} />
           <Fields lead={lead} />
           <Actions model={model} lead={lead} busy={state.busy} message={state.message} />
           <h3>Timeline</h3>
@@ -49,7 +50,7 @@ export function LeadDetailView({ model, onClose }: { model: DashboardModel; onCl
           <h3>Follow-ups</h3>
           <FollowUps tasks={state.data.followUps} detail={model.detail} busy={state.busy} />
           <h3>Notifications</h3>
-          <Deliveries data={state.data} detail={model.detail} busy={state.busy} />
+          <Deliveries data={state.data} />
         </>
       )}
     </section>
@@ -100,21 +101,23 @@ function Actions({
             Mark contacted
           </button>
         )}
-        <label class="inline-label" for="detail-status">
-          Status
-        </label>
-        <select
-          id="detail-status"
-          value={lead.status}
-          disabled={busy}
-          onChange={(event) => void model.detail.changeStatus(event.currentTarget.value as LeadStatus)}
-        >
-          {LEAD_STATUSES.map((status) => (
-            <option key={status} value={status}>
-              {status}
-            </option>
-          ))}
-        </select>
+        <span class="status-picker">
+          <label class="inline-label" for="detail-status">
+            Status
+          </label>
+          <select
+            id="detail-status"
+            value={lead.status}
+            disabled={busy}
+            onChange={(event) => void model.detail.changeStatus(event.currentTarget.value as LeadStatus)}
+          >
+            {LEAD_STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {status}
+              </option>
+            ))}
+          </select>
+        </span>
         <p class="action-message" role="status">
           {message ?? ''}
         </p>

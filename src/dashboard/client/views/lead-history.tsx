@@ -74,12 +74,12 @@ function byChannel(attempts: NotificationAttempt[]): Map<string, NotificationAtt
 
 const STATUS_MARK: Record<string, string> = { sent: '✓', failed: '✕', skipped: '–' };
 
-export function Deliveries({ data, detail, busy }: { data: LeadDetail; detail: DetailModel; busy: boolean }) {
+/** Dead events (delivery gave up), shown at the top of the lead with their replay button. */
+export function DeadEvents({ data, detail, busy }: { data: LeadDetail; detail: DetailModel; busy: boolean }) {
   const dead = data.events.filter((event) => event.outcome === 'dead');
-  const pending = data.events.filter((event) => !event.processed);
-  const channels = byChannel(data.notifications);
+  if (dead.length === 0) return null;
   return (
-    <div class="deliveries">
+    <>
       {dead.map((event) => (
         <section key={event.id} class="dead-event" aria-label={`Dead event ${event.type}`}>
           <p>
@@ -91,6 +91,15 @@ export function Deliveries({ data, detail, busy }: { data: LeadDetail; detail: D
           </button>
         </section>
       ))}
+    </>
+  );
+}
+
+export function Deliveries({ data }: { data: LeadDetail }) {
+  const pending = data.events.filter((event) => !event.processed);
+  const channels = byChannel(data.notifications);
+  return (
+    <div class="deliveries">
       {pending.length > 0 && (
         <p class="help">
           {pending.length === 1 ? 'One event is' : `${pending.length} events are`} waiting for delivery.
