@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
 import { runHealthChecks } from '../ops/health-report.js';
-import { createProgress } from '../ops/progress.js';
-import { outboxStore } from '../outbox/outbox-store.js';
 import { sweepSlaBreaches } from '../sla/sla-sweeper.js';
 import { migrate } from '../storage/migrator.js';
 import { openStorage } from '../storage/open-storage.js';
 import { isSqlStorage, type Storage } from '../storage/storage.js';
+import { type CliContext, type CliIo, type CliResult, positiveInt, UsageError } from './cli-context.js';
+import { registerReplayCommand } from './replay.js';
+
+export type { CliIo, CliResult } from './cli-context.js';
 
 /**
  * `leadrelay`: one command for operating leadrelay (package bin; `npx leadrelay` or
@@ -22,38 +24,12 @@ import { isSqlStorage, type Storage } from '../storage/storage.js';
  * On the embedded default (PGlite) the database belongs to one process: stop the API
  * before running migrate, replay, cleanup or sla-check against DATA_DIR.
  */
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  out(text: string): void;
-  err(text: string): void;
-  /** Draw progress bars in place (a terminal) rather than line by line. */
-  interactive?: boolean;
-}
-
-/** `running`: the command started a long-lived process (api, worker) that owns its exit. */
-export type CliResult = number | 'running';
-
-class UsageError extends Error {}
-
 const processIo: CliIo = {
   env: process.env,
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   interactive: Boolean(process.stderr.isTTY),
 };
-
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new InvalidArgumentError('must be a whole number >= 1');
-  return Number(value);
-}
-
-function isoTime(value: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw new InvalidArgumentError('must be a date/time such as 2026-11-20T00:00:00Z');
-  return date;
-}
 
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<CliResult> {
   let result: CliResult = 0;
@@ -66,10 +42,18 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
       throw error;
     }
   };
-  /** Opens storage without migrating (health must see pending migrations, not fix them). */
+  /**
+   * Opens storage without migrating (health must see pending migrations, not fix them)
+   * and without the API's per-query timeout: a migration, a purge or a replay of
+   * thousands of events may rightly take longer than a request may.
+   */
   const withStorage = async <T>(cfg: Config, work: (storage: Storage) => Promise<T>): Promise<T> => {
     const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, process.stderr);
-    const storage = await openStorage(cfg, logger, { migrate: false, applicationName: 'leadrelay-cli' });
+    const storage = await openStorage(cfg, logger, {
+      migrate: false,
+      applicationName: 'leadrelay-cli',
+      operational: true,
+    });
     try {
       return await work(storage);
     } finally {
@@ -138,50 +122,15 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
       result = 'running';
     });
 
-  program
-    .command('replay')
-    .description('Queue dead events for delivery again (channels that already got the lead are not re-sent)')
-    .option('--event <id>', 'one dead event, by id', positiveInt)
-    .option('--failed-since <time>', 'every event that died at or after this ISO time', isoTime)
-    .option('--all', 'every dead event')
-    .addHelpText(
-      'after',
-      '\nExactly one of --event, --failed-since, --all. A progress bar shows on large replays.',
-    )
-    .action(async (options: { event?: number; failedSince?: Date; all?: boolean }) => {
-      const given = [options.event !== undefined, options.failedSince !== undefined, Boolean(options.all)];
-      if (given.filter(Boolean).length !== 1)
-        throw new UsageError('give exactly one of --event, --failed-since, --all');
-      const cfg = config();
-      await withStorage(cfg, async (storage) => {
-        const since = options.all ? new Date(0) : options.failedSince;
-        const ids = await storage.call<number[]>('ops_dead_event_ids', {
-          p_event_id: options.event,
-          p_failed_since: since?.toISOString(),
-        });
-        if (ids.length === 0) {
-          io.out('No dead events matched; nothing queued.\n');
-          if (options.event !== undefined) result = 1;
-          return;
-        }
-        const store = outboxStore(storage);
-        const progress =
-          ids.length >= 10
-            ? createProgress(ids.length, {
-                write: io.err,
-                interactive: Boolean(io.interactive),
-                label: 'replay',
-              })
-            : undefined;
-        let queued = 0;
-        for (const id of ids) {
-          queued += (await store.replay({ eventId: Number(id) })).count;
-          progress?.tick();
-        }
-        progress?.done();
-        io.out(`Queued ${queued} dead event(s) again${ids.length <= 20 ? `: ${ids.join(', ')}` : ''}.\n`);
-      });
-    });
+  const ctx: CliContext = {
+    io,
+    config,
+    withStorage,
+    setResult: (value) => {
+      result = value;
+    },
+  };
+  registerReplayCommand(program, ctx);
 
   program
     .command('health')
@@ -209,30 +158,34 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
 
   program
     .command('cleanup')
-    .description('Retention: delete processed events (and their notification logs) older than N days')
+    .description('Retention: delete delivered events (and their notification logs) older than N days')
     .option('--older-than-days <days>', 'age cut-off in days (default RETENTION_DAYS, 30)', positiveInt)
+    .option('--include-dead', 'delete dead events too (they are kept by default, so they can be replayed)')
     .option('--dry-run', 'count what would be deleted; change nothing')
-    .addHelpText('after', '\nPending and in-flight events are never touched (purge_processed_events).')
-    .action(async (options: { olderThanDays?: number; dryRun?: boolean }) => {
+    .addHelpText(
+      'after',
+      '\nPending and in-flight events are never touched; dead ones only with --include-dead (purge_processed_events).',
+    )
+    .action(async (options: { olderThanDays?: number; includeDead?: boolean; dryRun?: boolean }) => {
       const cfg = config();
       const days = options.olderThanDays ?? cfg.ops.retentionDays;
       const cutoff = new Date(Date.now() - days * 86_400_000);
+      const args = { p_older_than: cutoff.toISOString(), p_include_dead: Boolean(options.includeDead) };
+      const what = options.includeDead ? 'processed event(s), dead ones included,' : 'delivered event(s)';
       await withStorage(cfg, async (storage) => {
         if (options.dryRun) {
           const counts = await storage.call<{ events: number; notificationLogs: number }>(
             'ops_count_purgeable_events',
-            { p_older_than: cutoff.toISOString() },
+            args,
           );
           io.out(
-            `Dry run: would delete ${counts.events} processed event(s) and ${counts.notificationLogs} notification log(s) older than ${cutoff.toISOString()} (${days} days). Nothing changed.\n`,
+            `Dry run: would delete ${counts.events} ${what} and ${counts.notificationLogs} notification log(s) older than ${cutoff.toISOString()} (${days} days). Nothing changed.\n`,
           );
           return;
         }
-        const purged = await storage.call<{ deleted_events: number }>('purge_processed_events', {
-          p_older_than: cutoff.toISOString(),
-        });
+        const purged = await storage.call<{ deleted_events: number }>('purge_processed_events', args);
         io.out(
-          `Deleted ${purged.deleted_events} processed event(s) (with their notification logs) older than ${cutoff.toISOString()} (${days} days).\n`,
+          `Deleted ${purged.deleted_events} ${what} (with their notification logs) older than ${cutoff.toISOString()} (${days} days).\n`,
         );
       });
     });

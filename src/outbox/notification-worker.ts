@@ -4,6 +4,7 @@ import type { FeedMessage } from '../admin/live-feed.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { observeBatch, recordNotificationAttempt } from '../metrics/metrics.js';
+import { warnIfNoChannel } from '../notifications/channel-settings.js';
 import { buildSenders, type SenderRegistry } from '../notifications/registry.js';
 import { startSlaSweeper } from '../sla/sla-sweeper.js';
 import { StorageUnavailableError, toError } from '../storage/errors.js';
@@ -246,6 +247,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
         },
         'Notification worker started',
       );
+      warnIfNoChannel(logger, configured, senders.channels);
       loopDone = loop();
       // The SLA sweep runs beside the drain: safe with several workers (each lead is
       // breached once, by whichever sweeper locks it first).

@@ -14,10 +14,18 @@ import type { SqlStorage, Storage } from './storage.js';
 export async function openStorage(
   config: Config,
   logger: Logger,
-  options: { migrate?: boolean; applicationName?: string } = {},
+  options: {
+    migrate?: boolean;
+    applicationName?: string;
+    /**
+     * Operator work (CLI migrate, cleanup, replay): no per-query timeout. The API's
+     * DATABASE_QUERY_TIMEOUT_MS bounds a request; a migration or a purge of a month of
+     * events may rightly take longer.
+     */
+    operational?: boolean;
+  } = {},
 ): Promise<Storage> {
   const { storage: settings } = config;
-  let storage: SqlStorage;
   if (settings.mode === 'supabase') {
     const { openSupabaseStorage } = await import('./supabase-storage.js');
     // PostgREST passes 40001/40P01 through as the error code: retried like on Postgres.
@@ -32,21 +40,39 @@ export async function openStorage(
   }
   if (settings.mode === 'postgres') {
     const { openPostgresStorage } = await import('./postgres-storage.js');
-    storage = openPostgresStorage({
-      connectionString: settings.databaseUrl!,
-      poolMax: settings.poolMax,
-      connectTimeoutMs: settings.connectTimeoutMs,
-      queryTimeoutMs: settings.queryTimeoutMs,
-      logger,
-      ...(options.applicationName ? { applicationName: options.applicationName } : {}),
-    });
-  } else {
-    const { openPgliteStorage } = await import('./pglite-storage.js');
-    storage = await openPgliteStorage({ dataDir: join(settings.dataDir, 'pglite') });
+    const open = (overrides: { poolMax?: number; queryTimeoutMs?: number } = {}) =>
+      openPostgresStorage({
+        connectionString: settings.databaseUrl!,
+        poolMax: settings.poolMax,
+        connectTimeoutMs: settings.connectTimeoutMs,
+        queryTimeoutMs: options.operational ? NO_TIMEOUT : settings.queryTimeoutMs,
+        logger,
+        ...(options.applicationName ? { applicationName: options.applicationName } : {}),
+        ...overrides,
+      });
+    if (options.migrate !== false) {
+      // Migrations are operational work even when the API or a worker runs them at
+      // start: one connection of their own, without the request timeout (a migration
+      // may wait for the advisory lock while another process migrates).
+      const migrator = open({ poolMax: 1, queryTimeoutMs: NO_TIMEOUT });
+      try {
+        await migrateAndLog(migrator, logger);
+      } finally {
+        await migrator.close();
+      }
+    }
+    return open();
   }
-  if (options.migrate !== false) {
-    const applied = await migrate(storage);
-    if (applied.length > 0) logger.info({ applied }, 'Database migrations applied');
-  }
+  const { openPgliteStorage } = await import('./pglite-storage.js');
+  const storage = await openPgliteStorage({ dataDir: join(settings.dataDir, 'pglite') });
+  if (options.migrate !== false) await migrateAndLog(storage, logger);
   return storage;
+}
+
+/** node-postgres reads 0 as "no query_timeout" and then sends no statement_timeout. */
+const NO_TIMEOUT = 0;
+
+async function migrateAndLog(storage: SqlStorage, logger: Logger): Promise<void> {
+  const applied = await migrate(storage);
+  if (applied.length > 0) logger.info({ applied }, 'Database migrations applied');
 }

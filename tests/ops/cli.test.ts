@@ -205,7 +205,7 @@ describeEachDatabase('leadrelay subcommands', (kind) => {
 
     const dry = await cli(env, 'cleanup', '--older-than-days', '30', '--dry-run');
     expect(dry.code).toBe(0);
-    expect(dry.out).toMatch(/would delete 1 processed event\(s\) and 1 notification log\(s\)/);
+    expect(dry.out).toMatch(/would delete 1 delivered event\(s\) and 1 notification log\(s\)/);
     const afterDry = await onDatabase(async (s) => ({
       events: await count(s, 'from lead_events'),
       logs: await count(s, 'from notification_logs'),
@@ -214,12 +214,74 @@ describeEachDatabase('leadrelay subcommands', (kind) => {
 
     const real = await cli(env, 'cleanup', '--older-than-days', '30');
     expect(real.code).toBe(0);
-    expect(real.out).toContain('Deleted 1 processed event(s)');
+    expect(real.out).toContain('Deleted 1 delivered event(s)');
     const after = await onDatabase(async (s) => ({
       events: await count(s, 'from lead_events'),
       logs: await count(s, 'from notification_logs'),
     }));
     expect(after).toEqual({ events: before.events - 1, logs: before.logs - 1 });
+  });
+
+  it('cleanup keeps dead events unless --include-dead', async () => {
+    const dead = await onDatabase(async (s) => {
+      const old = await captureLead(s, lead(250), { slaMinutes: 5 });
+      await s.query(
+        `update lead_events set processed = true, outcome = 'dead', processed_at = now() - interval '40 days'
+          where id = $1`,
+        [old.eventId],
+      );
+      return old.eventId;
+    });
+    const stillThere = () => onDatabase((s) => count(s, `from lead_events where id = ${Number(dead)}`));
+    expect((await cli(env, 'cleanup', '--older-than-days', '30')).out).toContain(
+      'Deleted 0 delivered event(s)',
+    );
+    expect(await stillThere()).toBe(1);
+    const dry = await cli(env, 'cleanup', '--older-than-days', '30', '--include-dead', '--dry-run');
+    expect(dry.out).toMatch(/would delete 1 processed event\(s\), dead ones included,/);
+    const real = await cli(env, 'cleanup', '--older-than-days', '30', '--include-dead');
+    expect(real.code).toBe(0);
+    expect(real.out).toContain('Deleted 1 processed event(s), dead ones included,');
+    expect(await stillThere()).toBe(0);
+  });
+
+  it('replay --channel queues the alerts one channel skipped, and only once', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const eventId = await onDatabase(async (s) => {
+      const skipped = await captureLead(s, lead(260), { slaMinutes: 5 });
+      const sent = await captureLead(s, lead(261), { slaMinutes: 5 });
+      await s.query(
+        `update lead_events set processed = true, outcome = 'delivered', processed_at = now() where id = any($1)`,
+        [[skipped.eventId, sent.eventId]],
+      );
+      await s.query(
+        `insert into notification_logs (event_id, channel, status, attempt, error) values
+           ($1, 'slack', 'skipped', 1, 'channel not configured'), ($1, 'email', 'sent', 1, null),
+           ($2, 'slack', 'skipped', 1, 'channel not configured'), ($2, 'slack', 'sent', 2, null)`,
+        [skipped.eventId, sent.eventId],
+      );
+      return Number(skipped.eventId);
+    });
+    const run = await cli(env, 'replay', '--channel', 'slack', '--since', since);
+    expect(run.code).toBe(0);
+    expect(run.out).toBe(`Queued 1 event(s) for slack again: ${eventId}.\n`);
+    expect(run.err).toContain('slack is not configured in this environment (SLACK_WEBHOOK_URL)');
+    const row = await onDatabase(
+      async (s) =>
+        (
+          await s.query<{ processed: boolean; replay_channels: string[]; attempts: number }>(
+            'select processed, replay_channels, attempts from lead_events where id = $1',
+            [eventId],
+          )
+        )[0],
+    );
+    expect(row).toEqual({ processed: false, replay_channels: ['slack'], attempts: 0 });
+    // Pending now: a second run finds nothing to queue.
+    const again = await cli(env, 'replay', '--channel', 'slack', '--since', since);
+    expect(again.out).toContain('nothing queued');
+    expect((await cli(env, 'replay', '--channel', 'sms', '--all')).code).toBe(2);
+    expect((await cli(env, 'replay', '--channel', 'slack', '--failed-since', since)).code).toBe(2);
+    expect((await cli(env, 'replay', '--since', since)).err).toContain('--since goes with --channel');
   });
 
   it('replay re-queues dead events with a progress bar', async () => {

@@ -211,7 +211,7 @@ describeEachDatabase('channel outages', (kind) => {
       if (db.url) {
         const { stdout } = await run(
           process.execPath,
-          ['--import', 'tsx', 'src/cli/replay.ts', '--failed-since', since.toISOString()],
+          ['--import', 'tsx', 'src/cli/leadrelay.ts', 'replay', '--failed-since', since.toISOString()],
           { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: db.url } },
         );
         appendFileSync(runLogFile(), stdout);
