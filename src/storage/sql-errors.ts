@@ -5,6 +5,9 @@ interface ServerError {
   severity: string;
   message: string;
   detail?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
 }
 
 /** Errors the server sent back carry a SQLSTATE and a severity; transport failures do not. */
@@ -20,7 +23,11 @@ export function toStorageError(value: unknown): Error {
     if (isUnavailableSqlState(value.code)) {
       return new StorageUnavailableError(`database unavailable (${value.code})`, { cause: value });
     }
-    return new StorageQueryError(value.message, value.code, value.detail);
+    return new StorageQueryError(value.message, value.code, value.detail, {
+      constraint: value.constraint,
+      table: value.table,
+      column: value.column,
+    });
   }
   const error = toError(value);
   return new StorageUnavailableError(`database unreachable: ${error.message}`, { cause: error });
