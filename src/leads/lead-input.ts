@@ -1,5 +1,12 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
+import {
+  blankToUndefined,
+  isStorableJson,
+  optionalText,
+  requiredText,
+  STORABLE_TEXT_ERROR,
+} from '../validation/text-fields.js';
 
 /**
  * What a lead may contain, and how it is normalised before it is stored: strings
@@ -17,37 +24,6 @@ export const LIMITS = {
   metadataBytes: 4096,
   idempotencyKey: 255,
 } as const;
-
-/** Widgets post empty strings for fields the visitor skipped: treat them as absent. */
-const blankToUndefined = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
-/**
- * Postgres text and jsonb cannot hold NUL or unpaired UTF-16 surrogates (they are
- * not valid UTF-8): refuse them here, naming the field, instead of failing in the database.
- */
-const STORABLE_TEXT_ERROR = 'must not contain NUL characters or unpaired Unicode surrogates';
-const isStorableText = (value: string) => value.isWellFormed() && !value.includes('\u0000');
-
-/** Every key and string inside a JSON value is storable text. */
-function isStorableJson(value: unknown): boolean {
-  if (typeof value === 'string') return isStorableText(value);
-  if (Array.isArray(value)) return value.every(isStorableJson);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).every(([key, item]) => isStorableText(key) && isStorableJson(item));
-  }
-  return true;
-}
-
-const text = (max: number) =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .trim()
-    .max(max, { error: `must be at most ${max} characters` })
-    .refine(isStorableText, { error: STORABLE_TEXT_ERROR });
-
-const optionalText = (max: number) => z.preprocess(blankToUndefined, text(max).optional());
-const requiredText = (max: number) => z.preprocess(blankToUndefined, text(max));
 
 const email = z.preprocess(
   blankToUndefined,

@@ -16,6 +16,7 @@ import { leadsCsv } from '../../admin/csv.js';
 import { decodeCursor } from '../../admin/cursor.js';
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/storage.js';
+import { nullableText, optionalText, requiredText } from '../../validation/text-fields.js';
 import { HttpError } from '../errors.js';
 import { perMinute } from '../rate-limit.js';
 
@@ -24,31 +25,33 @@ const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-
 
 const filterQuery = z.object({
   status: z.enum(LEAD_STATUSES).optional(),
-  intent: z.string().trim().min(1).max(100).optional(),
-  source: z.string().trim().min(1).max(100).optional(),
+  intent: optionalText(100),
+  source: optionalText(100),
   sla_breached: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .transform((value) => value === 'true')
     .optional(),
-  q: z.string().trim().max(200).optional(),
+  q: optionalText(200),
   created_from: isoDate.optional(),
   created_to: isoDate.optional(),
 });
 
 const listQuery = filterQuery.extend({
-  cursor: z.string().max(200).optional(),
+  cursor: optionalText(200),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
 const leadParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
-const actor = z.string().trim().min(1).max(100).optional();
+const actor = optionalText(100);
+/** Database integers: a larger number would overflow there (22003) instead of being refused here. */
+const MAX_INT4 = 2_147_483_647;
 
 const patchBody = z
   .strictObject({
-    version: z.number().int().min(1),
+    version: z.number().int().min(1).max(MAX_INT4),
     status: z.enum(LEAD_STATUSES).optional(),
-    assignedTo: z.string().trim().min(1).max(200).nullable().optional(),
-    note: z.string().trim().min(1).max(5000).optional(),
+    assignedTo: nullableText(200),
+    note: optionalText(5000),
     actor,
   })
   .refine((body) => body.status !== undefined || body.assignedTo !== undefined || body.note !== undefined, {
@@ -136,7 +139,7 @@ export async function adminLeadRoutes(
       schema: {
         summary: 'Add a note to a lead',
         params: leadParams,
-        body: z.strictObject({ note: z.string().trim().min(1).max(5000), actor }),
+        body: z.strictObject({ note: requiredText(5000), actor }),
       },
     },
     async (request, reply) => {
@@ -156,7 +159,7 @@ export async function adminLeadRoutes(
       config: limit,
       schema: {
         summary: 'Complete a follow-up task',
-        params: z.object({ taskId: z.coerce.number().int().min(1) }),
+        params: z.object({ taskId: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
         body: z.strictObject({ actor }).nullish(),
       },
     },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { getStats, listNotifications, replayEvent } from '../../admin/admin-store.js';
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/storage.js';
+import { optionalText } from '../../validation/text-fields.js';
 import { perMinute } from '../rate-limit.js';
 
 /** Admin operations: notification attempts, replay of dead events, dashboard stats. */
@@ -22,8 +23,8 @@ export async function adminOpsRoutes(
         summary: 'Notification attempts, newest first',
         querystring: z.object({
           status: z.enum(['sent', 'failed', 'skipped']).optional(),
-          channel: z.string().trim().min(1).max(50).optional(),
-          before: z.coerce.number().int().min(1).optional(),
+          channel: optionalText(50),
+          before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(50),
         }),
       },
@@ -43,8 +44,8 @@ export async function adminOpsRoutes(
       config: limit,
       schema: {
         summary: 'Queue a dead event for delivery again',
-        params: z.object({ id: z.coerce.number().int().min(1) }),
-        body: z.strictObject({ actor: z.string().trim().min(1).max(100).optional() }).nullish(),
+        params: z.object({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
+        body: z.strictObject({ actor: optionalText(100) }).nullish(),
       },
     },
     async (request, reply) => {

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FeedMessage, LiveFeed } from '../../admin/live-feed.js';
 import type { Config } from '../../config.js';
+import { optionalText } from '../../validation/text-fields.js';
 import { createStreamToken } from '../admin-auth.js';
 import { perMinute } from '../rate-limit.js';
 
@@ -48,7 +49,7 @@ export async function adminStreamRoutes(
       config: { ...perMinute(config.http.rateLimits.adminPerMinute), adminQueryToken: true },
       schema: {
         summary: 'Live admin events (SSE)',
-        querystring: z.object({ token: z.string().max(100).optional() }),
+        querystring: z.object({ token: optionalText(100) }),
       },
     },
     async (request, reply) => {
