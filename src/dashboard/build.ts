@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -19,7 +19,10 @@ import { packageRoot } from '../package-root.js';
 export const DASHBOARD_DIST = join(packageRoot(), 'dist', 'dashboard');
 const CLIENT = join(packageRoot(), 'src', 'dashboard', 'client');
 
-export async function buildDashboard(outDir = DASHBOARD_DIST): Promise<string[]> {
+export async function buildDashboard(target = DASHBOARD_DIST): Promise<string[]> {
+  // Built beside the target and swapped in at the end, so a server starting meanwhile
+  // reads the old bundle or the new one, never half of one.
+  const outDir = `${target}.tmp-${process.pid}`;
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const result = await build({
@@ -53,7 +56,31 @@ export async function buildDashboard(outDir = DASHBOARD_DIST): Promise<string[]>
     );
     writeFileSync(join(outDir, `${file}.gz`), gzipSync(body, { level: 9 }));
   }
+  rmSync(target, { recursive: true, force: true });
+  renameSync(outDir, target);
   return files;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the bundle when it is missing or older than its sources (tests call this). */
+export async function ensureDashboardBuilt(): Promise<void> {
+  let built = 0;
+  try {
+    built = statSync(join(DASHBOARD_DIST, 'index.html')).mtimeMs;
+  } catch {}
+  const sources = Math.max(
+    newestMtime(CLIENT),
+    statSync(join(packageRoot(), 'src', 'dashboard', 'build.ts')).mtimeMs,
+  );
+  if (built < sources) await buildDashboard();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

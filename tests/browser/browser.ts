@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { buildDashboard } from '../../src/dashboard/build.js';
+import { ensureDashboardBuilt } from '../../src/dashboard/build.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { generousLimits } from '../admin/fixtures.js';
 import { buildTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app.js';
@@ -21,9 +21,9 @@ export const PHONE = { width: 390, height: 844 };
 
 export async function launchChromium(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  // The test serves what it just built: a plain `npm test` needs no earlier `npm run build`,
-  // and a stale dist/ never passes for the code in the working tree.
-  await buildDashboard();
+  // A plain `npm test` needs no earlier `npm run build`, and a stale bundle never
+  // passes for the code in the working tree: build when missing or older than src.
+  await ensureDashboardBuilt();
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

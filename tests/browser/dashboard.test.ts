@@ -127,6 +127,22 @@ describe.skipIf(!hasChromium)('admin dashboard in Chromium', () => {
     }
   });
 
+  it('refuses a wrong key and says why', async () => {
+    const { page, close } = await newPage(browser);
+    try {
+      await page.goto(`${base}/admin`);
+      await page.getByLabel('Admin API key').fill('not-the-admin-key-at-all-0123456789');
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await expect
+        .poll(() => page.locator('#key-error').textContent(), { timeout: 10_000 })
+        .toContain('refused');
+      expect(await page.getByLabel('Admin API key').isVisible()).toBe(true);
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
   it('works from the keyboard alone: Tab to the list, arrows move, Enter opens', async () => {
     const { page, problems, close } = await newPage(browser);
     try {

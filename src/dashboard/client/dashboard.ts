@@ -25,7 +25,10 @@ export function createDashboard() {
   const live = createLiveConnection(api, refreshers.refreshAll);
   const summary = createSummaryState(api);
   const leads = createLeadsState(api);
-  const detail = createDetailState(api, () => live.refreshSoon());
+  const detail = createDetailState(api, () => {
+    summary.invalidate();
+    live.refreshSoon();
+  });
 
   refreshers.register((messages) => {
     if (messages === null) return leads.refresh();
@@ -37,7 +40,9 @@ export function createDashboard() {
     if (!id) return undefined;
     return messages === null || concernsLead(messages, id) ? detail.refresh() : undefined;
   });
-  refreshers.register(() => Promise.all([summary.refreshStats(), summary.refreshOverview()]));
+  refreshers.register((messages) =>
+    Promise.all([summary.refreshStats(messages !== null), summary.refreshOverview()]),
+  );
 
   api.onSignedOut((reason) => {
     live.stop();

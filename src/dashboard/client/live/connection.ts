@@ -131,6 +131,7 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
 
   function streamFailed() {
     closeStream();
+    if (!started) return;
     // No update path until the first poll succeeds.
     setMode('reconnecting');
     startPolling();
