@@ -45,6 +45,15 @@ const commaList = z.preprocess(
     ),
 );
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+const optionalE164 = z.preprocess(
+  emptyAsUndefined,
+  z.string().trim().regex(E164, { error: 'must be an E.164 phone number such as +971501234567' }).optional(),
+);
+const e164List = commaList.pipe(
+  z.array(z.string().regex(E164, { error: 'must list E.164 phone numbers such as +971501234567' })),
+);
+
 export const MIN_ADMIN_KEY_LENGTH = 32;
 
 const envSchema = z
@@ -141,6 +150,14 @@ const envSchema = z
     SLACK_BURST: integer(5, 1, 10_000),
     TELEGRAM_BURST: integer(5, 1, 10_000),
     EMAIL_BURST: integer(5, 1, 10_000),
+    // Integrations' pacing (issue 13): Twilio sends about 1 message/s per number;
+    // HubSpot allows 100 requests per 10 s per account.
+    SMS_RATE_PER_MINUTE: integer(60, 0, 1_000_000),
+    SMS_BURST: integer(5, 1, 10_000),
+    WHATSAPP_RATE_PER_MINUTE: integer(60, 0, 1_000_000),
+    WHATSAPP_BURST: integer(5, 1, 10_000),
+    HUBSPOT_RATE_PER_MINUTE: integer(540, 0, 1_000_000),
+    HUBSPOT_BURST: integer(10, 1, 10_000),
     DIGEST_THRESHOLD: integer(5, 1, 10_000),
 
     // Set by loadConfig, not by users: only processes that serve the admin API need the key.
@@ -149,6 +166,67 @@ const envSchema = z
     FEATURE_WHATSAPP_ENABLED: boolean(false),
     FEATURE_CRM_ENABLED: boolean(false),
     FEATURE_SMS_ENABLED: boolean(false),
+
+    // Integrations (issue 13): Twilio SMS and WhatsApp, HubSpot, outbound webhooks.
+    TWILIO_ACCOUNT_SID: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .trim()
+        .regex(/^AC[0-9a-fA-F]{32}$/, { error: 'must be an Account SID: AC followed by 32 hex digits' })
+        .optional(),
+    ),
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_FROM: optionalE164,
+    TWILIO_MESSAGING_SERVICE_SID: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .trim()
+        .regex(/^MG[0-9a-fA-F]{32}$/, {
+          error: 'must be a Messaging Service SID: MG followed by 32 hex digits',
+        })
+        .optional(),
+    ),
+    TWILIO_API_URL: z.preprocess(
+      emptyAsUndefined,
+      z.url({ error: 'must be a valid URL' }).default('https://api.twilio.com'),
+    ),
+    SMS_TO: e164List,
+    TWILIO_WHATSAPP_FROM: optionalE164,
+    TWILIO_WHATSAPP_CONTENT_SID: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .trim()
+        .regex(/^HX[0-9a-fA-F]{32}$/, { error: 'must be a Content SID: HX followed by 32 hex digits' })
+        .optional(),
+    ),
+    WHATSAPP_TO: e164List,
+    HUBSPOT_ACCESS_TOKEN: optionalString,
+    HUBSPOT_API_URL: z.preprocess(
+      emptyAsUndefined,
+      z.url({ error: 'must be a valid URL' }).default('https://api.hubapi.com'),
+    ),
+    HUBSPOT_STATUS_PROPERTY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .trim()
+        .regex(/^[a-z][a-z0-9_]{0,99}$/, { error: 'must be a HubSpot property name (lower case, digits, _)' })
+        .default('hs_lead_status'),
+    ),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean(false),
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, {
+          error: 'must be comma-separated delays in seconds, such as 0,5,300,1800,7200,18000,36000,36000',
+        })
+        .default('0,5,300,1800,7200,18000,36000,36000')
+        .transform((value) => value.split(',').map((item) => Number(item.trim()))),
+    ),
 
     // Operations (issue 6): lifecycle, metrics, docs, health thresholds, retention.
     API_SHUTDOWN_GRACE_MS: integer(10_000, 0, 25_000),
@@ -212,7 +290,58 @@ const envSchema = z
     if (env.EMAIL_USER && !env.EMAIL_PASS) {
       ctx.addIssue({ code: 'custom', path: ['EMAIL_PASS'], message: 'is required when EMAIL_USER is set' });
     }
+    for (const [flag, missing] of missingIntegrationSettings(env)) {
+      for (const variable of missing) {
+        ctx.addIssue({ code: 'custom', path: [variable], message: `is required when ${flag}=true` });
+      }
+    }
   });
+
+/**
+ * A feature flag turns a real integration on, so it needs that integration's settings:
+ * each one missing is named (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID counts as one).
+ */
+function missingIntegrationSettings(env: {
+  FEATURE_SMS_ENABLED: boolean;
+  FEATURE_WHATSAPP_ENABLED: boolean;
+  FEATURE_CRM_ENABLED: boolean;
+  TWILIO_ACCOUNT_SID?: string | undefined;
+  TWILIO_AUTH_TOKEN?: string | undefined;
+  TWILIO_FROM?: string | undefined;
+  TWILIO_MESSAGING_SERVICE_SID?: string | undefined;
+  SMS_TO: string[];
+  TWILIO_WHATSAPP_FROM?: string | undefined;
+  TWILIO_WHATSAPP_CONTENT_SID?: string | undefined;
+  WHATSAPP_TO: string[];
+  HUBSPOT_ACCESS_TOKEN?: string | undefined;
+}): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  const twilio = [
+    env.TWILIO_ACCOUNT_SID ? undefined : 'TWILIO_ACCOUNT_SID',
+    env.TWILIO_AUTH_TOKEN ? undefined : 'TWILIO_AUTH_TOKEN',
+  ];
+  if (env.FEATURE_SMS_ENABLED) {
+    const missing = [
+      ...twilio,
+      env.TWILIO_FROM || env.TWILIO_MESSAGING_SERVICE_SID ? undefined : 'TWILIO_FROM',
+      env.SMS_TO.length > 0 ? undefined : 'SMS_TO',
+    ].filter((name): name is string => name !== undefined);
+    if (missing.length > 0) out.push(['FEATURE_SMS_ENABLED', missing]);
+  }
+  if (env.FEATURE_WHATSAPP_ENABLED) {
+    const missing = [
+      ...twilio,
+      env.TWILIO_WHATSAPP_FROM || env.TWILIO_MESSAGING_SERVICE_SID ? undefined : 'TWILIO_WHATSAPP_FROM',
+      env.TWILIO_WHATSAPP_CONTENT_SID ? undefined : 'TWILIO_WHATSAPP_CONTENT_SID',
+      env.WHATSAPP_TO.length > 0 ? undefined : 'WHATSAPP_TO',
+    ].filter((name): name is string => name !== undefined);
+    if (missing.length > 0) out.push(['FEATURE_WHATSAPP_ENABLED', missing]);
+  }
+  if (env.FEATURE_CRM_ENABLED && !env.HUBSPOT_ACCESS_TOKEN) {
+    out.push(['FEATURE_CRM_ENABLED', ['HUBSPOT_ACCESS_TOKEN']]);
+  }
+  return out;
+}
 
 type ParsedEnv = z.infer<typeof envSchema>;
 
@@ -315,6 +444,9 @@ function buildConfig(env: ParsedEnv) {
       slack: { ratePerMinute: env.SLACK_RATE_PER_MINUTE, burst: env.SLACK_BURST },
       telegram: { ratePerMinute: env.TELEGRAM_RATE_PER_MINUTE, burst: env.TELEGRAM_BURST },
       email: { ratePerMinute: env.EMAIL_RATE_PER_MINUTE, burst: env.EMAIL_BURST },
+      sms: { ratePerMinute: env.SMS_RATE_PER_MINUTE, burst: env.SMS_BURST },
+      whatsapp: { ratePerMinute: env.WHATSAPP_RATE_PER_MINUTE, burst: env.WHATSAPP_BURST },
+      hubspot: { ratePerMinute: env.HUBSPOT_RATE_PER_MINUTE, burst: env.HUBSPOT_BURST },
       digestThreshold: env.DIGEST_THRESHOLD,
     },
     features: {
@@ -322,6 +454,7 @@ function buildConfig(env: ParsedEnv) {
       crm: env.FEATURE_CRM_ENABLED,
       sms: env.FEATURE_SMS_ENABLED,
     },
+    integrations: buildIntegrations(env),
     ops: {
       shutdownGraceMs: env.API_SHUTDOWN_GRACE_MS,
       metrics: { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT },
@@ -367,26 +500,37 @@ export function loadConfig(
 }
 
 /**
- * Seed 003's feature flags for integrations that do not exist yet. They are accepted
- * so an existing deployment's environment parses, but turning one on must not pass
- * silently: processes log these names at start.
+ * The integrations the feature flags switched on, with their settings (the schema
+ * already refused a flag that is on without them). Webhooks need no flag: they are
+ * on as soon as an admin registers an endpoint.
  */
-export function enabledButUnimplementedFeatures(config: Config): string[] {
-  const flags = {
-    whatsapp: 'FEATURE_WHATSAPP_ENABLED',
-    crm: 'FEATURE_CRM_ENABLED',
-    sms: 'FEATURE_SMS_ENABLED',
+function buildIntegrations(env: ParsedEnv) {
+  const twilio = {
+    accountSid: env.TWILIO_ACCOUNT_SID ?? '',
+    authToken: env.TWILIO_AUTH_TOKEN ?? '',
+    apiUrl: env.TWILIO_API_URL,
+    messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
   };
-  return Object.entries(flags)
-    .filter(([feature]) => config.features[feature as keyof typeof flags])
-    .map(([, variable]) => variable);
-}
-
-export function warnAboutUnimplementedFeatures(
-  config: Config,
-  logger: { warn(obj: object, msg: string): void },
-): void {
-  for (const variable of enabledButUnimplementedFeatures(config)) {
-    logger.warn({ variable }, `${variable}=true has no effect: that integration is not implemented yet`);
-  }
+  return {
+    sms: env.FEATURE_SMS_ENABLED ? { ...twilio, from: env.TWILIO_FROM, to: env.SMS_TO } : undefined,
+    whatsapp: env.FEATURE_WHATSAPP_ENABLED
+      ? {
+          ...twilio,
+          from: env.TWILIO_WHATSAPP_FROM,
+          contentSid: env.TWILIO_WHATSAPP_CONTENT_SID ?? '',
+          to: env.WHATSAPP_TO,
+        }
+      : undefined,
+    hubspot: env.FEATURE_CRM_ENABLED
+      ? {
+          accessToken: env.HUBSPOT_ACCESS_TOKEN ?? '',
+          apiUrl: env.HUBSPOT_API_URL,
+          statusProperty: env.HUBSPOT_STATUS_PROPERTY,
+        }
+      : undefined,
+    webhooks: {
+      allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      retryScheduleSeconds: env.WEBHOOK_RETRY_SCHEDULE_SECONDS,
+    },
+  };
 }

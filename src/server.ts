@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { resolveAdminKey } from './admin/admin-key.js';
-import { ConfigError, loadConfig, warnAboutUnimplementedFeatures } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
@@ -29,7 +29,6 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  warnAboutUnimplementedFeatures(config, logger);
   const adminKey = resolveAdminKey(config);
   let storage: Storage | undefined;
   let app: FastifyInstance | undefined;

@@ -57,9 +57,16 @@ const runner = await run({
         dashboardUrl,
       );
       await Promise.all(
-        senders
-          .configured()
-          .map((channel) => senders.get(channel)!.send(alert, AbortSignal.timeout(timeoutMs))),
+        senders.configured().map((channel) =>
+          senders.get(channel)!.send(alert, AbortSignal.timeout(timeoutMs), {
+            id: job.eventId,
+            type: 'lead.created',
+            conversationId: job.conversationId,
+            payload: job.payload,
+            createdAt: new Date().toISOString(),
+            attempt: 1,
+          }),
+        ),
       );
     },
   },

@@ -120,9 +120,12 @@ export function recordNotificationAttempt(
   status: NotificationStatus,
   durationMs?: number | undefined,
 ): void {
-  notifications.inc({ channel, status });
+  // One series for all webhook endpoints (`webhook:<id>` would grow without bound);
+  // per-endpoint history is in notification_logs and GET /api/admin/webhooks/:id.
+  const label = channel.startsWith('webhook:') ? 'webhook' : channel;
+  notifications.inc({ channel: label, status });
   if (durationMs !== undefined && status !== 'skipped') {
-    notificationSendDuration.observe({ channel, status }, durationMs / 1000);
+    notificationSendDuration.observe({ channel: label, status }, durationMs / 1000);
   }
 }
 

@@ -7,6 +7,7 @@ import {
 import type { LeadAlert } from './sender.js';
 
 type AlertedType = (typeof ALERTED_EVENT_TYPES)[number];
+type LeadPayload = Partial<LeadCreatedPayload & LeadSlaBreachedPayload>;
 
 export function isAlertedEventType(type: string): type is AlertedType {
   return (ALERTED_EVENT_TYPES as readonly string[]).includes(type);
@@ -24,15 +25,18 @@ const text = (value: unknown): string | null =>
 /**
  * Turns an outbox event into the alert every channel formats. Payload values are
  * read defensively (older rows, hand-inserted rows): anything missing becomes null.
+ * Events the team is not alerted about (status changes, for the CRM and webhooks)
+ * get kind `lead.update`; a failing webhook endpoint reads like an alert about it.
  */
 export function buildLeadAlert(
-  event: { id: number; eventType: AlertedType; conversationId: string | null; payload: unknown },
+  event: { id: number; eventType: string; conversationId: string | null; payload: unknown },
   dashboardUrl: string,
 ): LeadAlert {
-  const payload = (event.payload ?? {}) as Partial<EventPayloads[AlertedType]>;
+  if (event.eventType === 'webhook.failing') return webhookFailingAlert(event, dashboardUrl);
+  const payload = (event.payload ?? {}) as LeadPayload;
   const conversationId = text(payload.conversationId) ?? event.conversationId;
   return {
-    kind: event.eventType,
+    kind: isAlertedEventType(event.eventType) ? event.eventType : 'lead.update',
     eventId: event.id,
     conversationId,
     name: text(payload.customerName),
@@ -42,16 +46,42 @@ export function buildLeadAlert(
     message: text(payload.message),
     source: text(payload.source) ?? 'unknown',
     createdAt: text((payload as Partial<LeadCreatedPayload>).createdAt) ?? new Date().toISOString(),
-    slaDueAt:
-      event.eventType === 'lead.sla_breached'
-        ? (text((payload as Partial<LeadSlaBreachedPayload>).slaDueAt) ?? undefined)
-        : undefined,
+    slaDueAt: event.eventType === 'lead.sla_breached' ? (text(payload.slaDueAt) ?? undefined) : undefined,
     leadUrl: leadUrl(dashboardUrl, conversationId),
+  };
+}
+
+/** "Webhook failing": which endpoint (its host only: a URL path can hold a token), why, and since when. */
+function webhookFailingAlert(
+  event: { id: number; conversationId: string | null; payload: unknown },
+  dashboardUrl: string,
+): LeadAlert {
+  const payload = (event.payload ?? {}) as Partial<EventPayloads['webhook.failing']>;
+  let host = 'unknown endpoint';
+  try {
+    host = new URL(String(payload.url)).host;
+  } catch {}
+  return {
+    kind: 'webhook.failing',
+    eventId: event.id,
+    conversationId: null,
+    name: `Webhook endpoint ${host}`,
+    phone: null,
+    email: null,
+    intent: null,
+    message: `Event ${payload.eventId ?? '?'} used up its retries for endpoint ${payload.endpointId ?? '?'}: ${
+      text(payload.error) ?? 'no answer'
+    }. Fix the receiver, then replay it (leadrelay replay --event ${payload.eventId ?? '<id>'}).`,
+    source: 'webhooks',
+    createdAt: new Date().toISOString(),
+    leadUrl: dashboardUrl.replace(/\/+$/, ''),
   };
 }
 
 /** Headline per event kind: an SLA breach is an escalation and must read like one. */
 export function headline(alert: LeadAlert): string {
+  if (alert.kind === 'webhook.failing') return 'Webhook failing: deliveries used up their retries';
+  if (alert.kind === 'lead.update') return 'Lead updated';
   return alert.kind === 'lead.sla_breached' ? 'SLA breached: lead still waiting' : 'New lead';
 }
 

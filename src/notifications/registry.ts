@@ -1,55 +1,115 @@
 import type { Config } from '../config.js';
+import { createHubSpotSender } from '../integrations/hubspot-sender.js';
+import { integrationStore } from '../integrations/integration-store.js';
+import { createTwilioSmsSender } from '../integrations/twilio-sms-sender.js';
+import { createTwilioWhatsAppSender } from '../integrations/twilio-whatsapp-sender.js';
+import { createWebhookDirectory, type WebhookDirectory } from '../integrations/webhook-directory.js';
+import type { Logger } from '../logger.js';
+import type { Storage } from '../storage/storage.js';
 import { createEmailSender } from './email-sender.js';
-import { CHANNELS, type ChannelName, type ChannelPacing, type NotificationSender } from './sender.js';
+import { isAlertedEventType } from './lead-alert.js';
+import {
+  CHANNELS,
+  type ChannelName,
+  type ChannelPacing,
+  type DeliveryEvent,
+  INTEGRATION_CHANNELS,
+  type NotificationSender,
+} from './sender.js';
 import { createSlackSender } from './slack-sender.js';
 import { createTelegramSender } from './telegram-sender.js';
 
 /**
- * Every known channel, each with its sender when configured. An unconfigured channel
- * stays in the list (the worker records one `skipped` row per event for it), so the
- * log shows that nobody was told on that channel and why.
+ * Every channel, each with its sender when configured.
  *
- * To add a channel (WhatsApp, SMS, CRM behind their feature flags): write one
- * `<name>-sender.ts` implementing NotificationSender, add its name to CHANNELS and
- * one line below. Its pacing (rate, burst) comes from config through `paced()`; its
- * destination key and whether it may be digested are declared by the sender itself
- * (see NotificationSender in sender.ts).
+ * - The team's chat channels (Slack, email, Telegram) are always listed for alerts;
+ *   an unconfigured one gets one `skipped` row per event, so the log shows that
+ *   nobody was told on that channel and why.
+ * - Integrations (SMS, WhatsApp, HubSpot) exist only when their feature flag is on
+ *   (the config refuses a flag without its settings), and say which events they take.
+ * - Webhook endpoints are one channel each, `webhook:<id>`, loaded from the database.
+ *
+ * To add a provider: one `<name>-sender.ts` implementing NotificationSender, its name
+ * in CHANNELS or INTEGRATION_CHANNELS, and one line below. Its pacing (rate, burst)
+ * comes from config through `paced()`; its destination key, whether it may be
+ * digested and which events it takes are declared by the sender itself (see
+ * NotificationSender in sender.ts).
  */
 export interface SenderRegistry {
   readonly channels: readonly ChannelName[];
   get(channel: ChannelName): NotificationSender | undefined;
+  /** The channels that deliver this event (configured or not, for the chat channels). */
+  channelsFor(event: DeliveryEvent): ChannelName[];
+  /** Reloads what lives in the database (webhook endpoints); the worker calls it before a batch. */
+  refresh(): Promise<void>;
   /** Names of the configured channels, for the start-up log line. */
   configured(): ChannelName[];
   close(): Promise<void>;
 }
 
+type StaticChannel = (typeof CHANNELS)[number] | (typeof INTEGRATION_CHANNELS)[number];
+
 export function createSenderRegistry(
-  senders: Partial<Record<ChannelName, NotificationSender>>,
+  senders: Partial<Record<StaticChannel, NotificationSender>>,
+  webhooks?: WebhookDirectory,
 ): SenderRegistry {
+  const integrations = INTEGRATION_CHANNELS.filter((channel) => senders[channel] !== undefined);
+  const channels: ChannelName[] = [...CHANNELS, ...integrations];
+  const accepts = (channel: StaticChannel, event: DeliveryEvent) => {
+    const sender = senders[channel];
+    return sender?.accepts ? sender.accepts(event) : isAlertedEventType(event.type);
+  };
   return {
-    channels: CHANNELS,
-    get: (channel) => senders[channel],
-    configured: () => CHANNELS.filter((channel) => senders[channel] !== undefined),
+    channels,
+    get: (channel) =>
+      channel.startsWith('webhook:') ? webhooks?.get(channel) : senders[channel as StaticChannel],
+    channelsFor: (event) => [
+      ...[...CHANNELS, ...integrations].filter((channel) => accepts(channel, event)),
+      ...(webhooks?.channelsFor(event) ?? []),
+    ],
+    refresh: async () => webhooks?.refresh(),
+    configured: () => channels.filter((channel) => senders[channel as StaticChannel] !== undefined),
     async close() {
       await Promise.all(Object.values(senders).map((sender) => sender?.close?.()));
     },
   };
 }
 
-export function buildSenders(config: Config): SenderRegistry {
-  const { channels, worker, pacing } = config;
+export function buildSenders(config: Config, storage?: Storage, logger?: Logger): SenderRegistry {
+  const { channels, worker, pacing, integrations } = config;
   const timeoutMs = worker.sendTimeoutMs;
-  return createSenderRegistry({
-    slack: channels.slack
-      ? paced(createSlackSender({ webhookUrl: channels.slack.webhookUrl, timeoutMs }), pacing.slack)
+  const store = storage ? integrationStore(storage) : undefined;
+  return createSenderRegistry(
+    {
+      slack: channels.slack
+        ? paced(createSlackSender({ webhookUrl: channels.slack.webhookUrl, timeoutMs }), pacing.slack)
+        : undefined,
+      email: channels.email
+        ? paced(createEmailSender({ ...channels.email, timeoutMs }), pacing.email)
+        : undefined,
+      telegram: channels.telegram
+        ? paced(createTelegramSender({ ...channels.telegram, timeoutMs }), pacing.telegram)
+        : undefined,
+      sms: integrations.sms
+        ? paced(createTwilioSmsSender({ ...integrations.sms, store, logger }), pacing.sms)
+        : undefined,
+      whatsapp: integrations.whatsapp
+        ? paced(createTwilioWhatsAppSender({ ...integrations.whatsapp, store, logger }), pacing.whatsapp)
+        : undefined,
+      hubspot:
+        integrations.hubspot && store
+          ? paced(createHubSpotSender({ ...integrations.hubspot, store, logger }), pacing.hubspot)
+          : undefined,
+    },
+    store
+      ? createWebhookDirectory({
+          store,
+          allowPrivateNetworks: integrations.webhooks.allowPrivateNetworks,
+          scheduleSeconds: integrations.webhooks.retryScheduleSeconds,
+          logger,
+        })
       : undefined,
-    email: channels.email
-      ? paced(createEmailSender({ ...channels.email, timeoutMs }), pacing.email)
-      : undefined,
-    telegram: channels.telegram
-      ? paced(createTelegramSender({ ...channels.telegram, timeoutMs }), pacing.telegram)
-      : undefined,
-  });
+  );
 }
 
 /**

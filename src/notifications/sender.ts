@@ -2,15 +2,31 @@ import { providerText } from './provider-text.js';
 
 /**
  * The one interface every notification channel implements. The worker loop only
- * knows this file: it never imports an SDK. Adding WhatsApp, SMS or a CRM means one
- * new `*-sender.ts` file plus one line in `registry.ts`.
+ * knows this file: it never imports an SDK. A new provider (SMS, WhatsApp, a CRM
+ * upsert, a webhook delivery) is one `*-sender.ts` file plus one line in `registry.ts`.
  */
+/** The team's chat-like channels: on when configured, a `skipped` row when not. */
 export const CHANNELS = ['slack', 'email', 'telegram'] as const;
-export type ChannelName = (typeof CHANNELS)[number];
+/** Integrations switched on by seed 003's feature flags (src/integrations/). */
+export const INTEGRATION_CHANNELS = ['sms', 'whatsapp', 'hubspot'] as const;
+/** One channel per webhook endpoint: exactly-once, retries and replay are per endpoint. */
+export type WebhookChannel = `webhook:${string}`;
+export type ChannelName = (typeof CHANNELS)[number] | (typeof INTEGRATION_CHANNELS)[number] | WebhookChannel;
+
+/** The outbox event being delivered, for senders that need more than the alert (CRM, webhooks). */
+export interface DeliveryEvent {
+  id: number;
+  type: string;
+  conversationId: string | null;
+  payload: unknown;
+  createdAt: string;
+  /** This attempt's number for the event (1 on the first try). */
+  attempt: number;
+}
 
 /** What the team is told about a lead: plain, unescaped values; each channel escapes for itself. */
 export interface LeadAlert {
-  kind: 'lead.created' | 'lead.sla_breached';
+  kind: 'lead.created' | 'lead.sla_breached' | 'webhook.failing' | 'lead.update';
   eventId: number;
   conversationId: string | null;
   name: string | null;
@@ -69,11 +85,20 @@ export interface NotificationSender {
   readonly pacing?: ChannelPacing | undefined;
   destinationOf?(alert: LeadAlert): string;
   /**
-   * Delivers one alert. Resolves when the provider accepted it; throws a SendError
-   * (or anything else, treated as transient) when it did not. `signal` aborts the
-   * send on timeout or shutdown.
+   * Which events this channel delivers. Absent: the team alerts (lead.created,
+   * lead.sla_breached, webhook.failing). A CRM takes lead changes; a webhook endpoint
+   * takes the event types it subscribed to.
    */
-  send(alert: LeadAlert, signal: AbortSignal): Promise<SendResult>;
+  accepts?(event: DeliveryEvent): boolean;
+  /** This channel's own send timeout when it differs from WORKER_SEND_TIMEOUT_MS (webhooks: 15 s). */
+  readonly timeoutMs?: number;
+  /**
+   * Delivers one event. Resolves when the provider accepted it; throws a SendError
+   * (or anything else, treated as transient) when it did not. `signal` aborts the
+   * send on timeout or shutdown. `alert` is the team-facing view of the event,
+   * `event` the event itself (what a CRM or a webhook needs).
+   */
+  send(alert: LeadAlert, signal: AbortSignal, event: DeliveryEvent): Promise<SendResult>;
   /** Delivers several new-lead alerts for one destination as one message (chat-like channels only). */
   sendDigest?(alerts: readonly LeadAlert[], signal: AbortSignal): Promise<SendResult>;
   close?(): Promise<void>;

@@ -1,8 +1,9 @@
 import type { Logger } from '../logger.js';
-import { buildLeadAlert, isAlertedEventType } from '../notifications/lead-alert.js';
+import { buildLeadAlert } from '../notifications/lead-alert.js';
 import type { SenderRegistry } from '../notifications/registry.js';
 import {
   type ChannelName,
+  type DeliveryEvent,
   type LeadAlert,
   type NotificationSender,
   SendError,
@@ -34,13 +35,23 @@ interface Failure {
 export async function deliverEvent(event: ClaimedEvent, settings: DeliverSettings): Promise<EventResult> {
   const { logger } = settings;
   const base = { eventId: event.id, attempt: event.attempts };
-  if (!isAlertedEventType(event.eventType)) {
+  const delivery: DeliveryEvent = {
+    id: event.id,
+    type: event.eventType,
+    conversationId: event.conversationId,
+    payload: event.payload,
+    createdAt: event.createdAt,
+    attempt: event.attempts,
+  };
+  // The team's channels take alerts; integrations and webhook endpoints say what they take.
+  const wanted = settings.senders.channelsFor(delivery);
+  if (wanted.length === 0) {
     logger.debug({ eventId: event.id, eventType: event.eventType }, 'Event needs no notification');
     return { ...base, result: 'delivered', logs: [] };
   }
-  const alert = buildLeadAlert({ ...event, eventType: event.eventType }, settings.dashboardUrl);
+  const alert = buildLeadAlert(event, settings.dashboardUrl);
   const attemptText = `attempt ${event.attempts} of ${settings.maxAttempts}`;
-  const due = settings.senders.channels.filter((channel) => !event.settled[channel]);
+  const due = wanted.filter((channel) => !event.settled[channel]);
 
   const logs: ChannelLog[] = [];
   const failures: Failure[] = [];
@@ -54,7 +65,7 @@ export async function deliverEvent(event: ClaimedEvent, settings: DeliverSetting
       const started = performance.now();
       const context = { eventId: event.id, channel, attempt: attemptText };
       try {
-        const result = await sendWithTimeout(sender, alert, settings);
+        const result = await sendWithTimeout(sender, alert, delivery, settings);
         const durationMs = Math.round(performance.now() - started);
         logs.push({
           channel,
@@ -128,18 +139,24 @@ export async function deliverEvent(event: ClaimedEvent, settings: DeliverSetting
  * library that ignores it, so a hung provider can never hold the batch (and the
  * lease) for ever.
  */
-async function sendWithTimeout(sender: NotificationSender, alert: LeadAlert, settings: DeliverSettings) {
-  const timeout = AbortSignal.timeout(settings.sendTimeoutMs);
+async function sendWithTimeout(
+  sender: NotificationSender,
+  alert: LeadAlert,
+  event: DeliveryEvent,
+  settings: DeliverSettings,
+) {
+  const timeoutMs = sender.timeoutMs ?? settings.sendTimeoutMs;
+  const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([timeout, settings.shutdownSignal]);
   let timer: NodeJS.Timeout | undefined;
   const backstop = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new SendError(`${sender.channel} send timed out`, 'transient')),
-      settings.sendTimeoutMs + 1_000,
+      timeoutMs + 1_000,
     );
   });
   try {
-    return await Promise.race([sender.send(alert, signal), backstop]);
+    return await Promise.race([sender.send(alert, signal, event), backstop]);
   } finally {
     clearTimeout(timer);
   }

@@ -73,7 +73,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     pid: process.pid,
   };
   const logger = options.logger.child({ component: 'notification-worker', workerId: identity.workerId });
-  const senders = options.senders ?? buildSenders(config);
+  const senders = options.senders ?? buildSenders(config, storage, options.logger);
   const store = outboxStore(storage);
   const dashboardUrl = config.admin.dashboardUrl ?? `http://localhost:${config.port}/admin`;
 
@@ -180,6 +180,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     };
     const started = performance.now();
     try {
+      // Webhook endpoints live in the database: the batch sees the current list.
+      await senders.refresh();
       const results = await Promise.all(events.map((event) => deliverEvent(event, deliverSettings)));
       const outcome = await record(results, batchAbort.signal);
       announce(feedMessages(events, results, outcome));

@@ -1,12 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  CONFIG_VARIABLES,
-  ConfigError,
-  enabledButUnimplementedFeatures,
-  loadConfig,
-} from '../../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -87,11 +82,35 @@ describe('config', () => {
     expect(loadConfig(env, { needsAdminKey: false }).storage.mode).toBe('postgres');
   });
 
-  it('names the feature flags that are on but not implemented', () => {
-    expect(enabledButUnimplementedFeatures(loadConfig({}))).toEqual([]);
-    expect(
-      enabledButUnimplementedFeatures(loadConfig({ FEATURE_SMS_ENABLED: 'true', FEATURE_CRM_ENABLED: '1' })),
-    ).toEqual(['FEATURE_CRM_ENABLED', 'FEATURE_SMS_ENABLED']);
+  it('stops when a feature flag is on without its settings, naming each missing variable', () => {
+    const sms = problemsOf({ FEATURE_SMS_ENABLED: 'true' }).join('\n');
+    for (const variable of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'SMS_TO']) {
+      expect(sms).toContain(`${variable} is required when FEATURE_SMS_ENABLED=true`);
+    }
+    const whatsapp = problemsOf({ FEATURE_WHATSAPP_ENABLED: 'true' }).join('\n');
+    for (const variable of ['TWILIO_WHATSAPP_FROM', 'TWILIO_WHATSAPP_CONTENT_SID', 'WHATSAPP_TO']) {
+      expect(whatsapp).toContain(`${variable} is required when FEATURE_WHATSAPP_ENABLED=true`);
+    }
+    expect(problemsOf({ FEATURE_CRM_ENABLED: '1' }).join('\n')).toContain(
+      'HUBSPOT_ACCESS_TOKEN is required when FEATURE_CRM_ENABLED=true',
+    );
+    expect(problemsOf({ SMS_TO: '+97150, 0501234567' }).join('\n')).toContain('SMS_TO');
+  });
+
+  it('switches an integration on when its flag and settings are given', () => {
+    expect(loadConfig({}).integrations.sms).toBeUndefined();
+    const config = loadConfig({
+      FEATURE_SMS_ENABLED: 'true',
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'token',
+      TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}`,
+      SMS_TO: '+971501234567, +12025550123',
+      FEATURE_CRM_ENABLED: 'true',
+      HUBSPOT_ACCESS_TOKEN: 'pat-na1-x',
+    });
+    expect(config.integrations.sms?.to).toEqual(['+971501234567', '+12025550123']);
+    expect(config.integrations.hubspot?.statusProperty).toBe('hs_lead_status');
+    expect(config.integrations.webhooks.allowPrivateNetworks).toBe(false);
   });
 
   it('documents every variable it reads in .env.example', () => {
