@@ -63,7 +63,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       if (!origin || allowed.has(origin)) return callback(null, true);
       callback(new HttpError(403, 'origin_not_allowed', 'This origin is not allowed to call the API'), false);
     },
-    methods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['content-type', 'idempotency-key', 'authorization', 'x-api-key', 'x-request-id'],
     exposedHeaders: ['retry-after', 'x-request-id', 'idempotent-replayed'],
     maxAge: 600,

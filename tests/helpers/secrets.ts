@@ -26,6 +26,8 @@ export const TEST_SECRETS = {
   supabaseJwtSecret: SUPABASE_JWT_SECRET,
   supabaseServiceRoleKey: projectKey('service_role'),
   slackWebhookPath: '/services/T0000TEST/B0000TEST/s3cretWebhookPath',
+  twilioAuthToken: 'twilio-auth-token-s3cr3t-9f8e',
+  hubspotAccessToken: 'pat-na1-hubspot-s3cr3t-token-77aa',
 } as const;
 
 /** The project's public (anon) key: not a secret, but it must not reach the server's calls. */

@@ -9,6 +9,7 @@ import { adminLeadRoutes } from './admin-leads.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminOverviewRoutes } from './admin-overview.js';
 import { adminStreamRoutes } from './admin-stream.js';
+import { adminWebhookRoutes } from './admin-webhooks.js';
 import { dashboardRoutes } from './dashboard.js';
 
 /**
@@ -52,6 +53,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
     });
     await admin.register(adminLeadRoutes, { storage, config });
     await admin.register(adminOpsRoutes, { storage, config });
+    await admin.register(adminWebhookRoutes, { storage, config });
     await admin.register(adminOverviewRoutes, { storage, config });
     await admin.register(adminStreamRoutes, {
       config,

@@ -15,6 +15,7 @@ import {
 import { leadsCsv } from '../../admin/csv.js';
 import { decodeCursor } from '../../admin/cursor.js';
 import type { Config } from '../../config.js';
+import { integrationStore } from '../../integrations/integration-store.js';
 import type { Storage } from '../../storage/storage.js';
 import { nullableText, optionalText, requiredText } from '../../validation/text-fields.js';
 import { HttpError } from '../errors.js';
@@ -113,7 +114,11 @@ export async function adminLeadRoutes(
       config: limit,
       schema: { summary: 'A lead with its timeline, tasks and notifications', params: leadParams },
     },
-    (request) => getLead(storage, request.params.id),
+    async (request) => {
+      const detail = await getLead(storage, request.params.id);
+      // CRM ids (HubSpot contact) live with the integrations; shown beside the lead.
+      return { ...detail, integrations: await integrationStore(storage).crmLinks(request.params.id) };
+    },
   );
 
   typed.patch(
