@@ -144,9 +144,14 @@ export function createHubSpotSender(options: HubSpotSenderOptions): Notification
     return ids;
   }
 
-  async function settle(item: Pending, contactId: string, how: string) {
-    await store.recordContact(item.lead.id, 'hubspot', contactId);
-    item.resolve({ providerStatus: 200, note: `HubSpot contact ${contactId} (${how})` });
+  async function settle(items: { item: Pending; contactId: string }[], how: string) {
+    await store.recordContacts(
+      'hubspot',
+      items.map(({ item, contactId }) => ({ conversationId: item.lead.id, contactId })),
+    );
+    for (const { item, contactId } of items) {
+      item.resolve({ providerStatus: 200, note: `HubSpot contact ${contactId} (${how})` });
+    }
   }
 
   /** Sends what is waiting: alone by create/update, together by batch upsert. */
@@ -160,18 +165,20 @@ export function createHubSpotSender(options: HubSpotSenderOptions): Notification
         try {
           if (batch.length === 1) {
             const item = batch[0] as Pending;
-            await settle(item, await upsertOne(item, signal), 'upserted');
+            await settle([{ item, contactId: await upsertOne(item, signal) }], 'upserted');
             continue;
           }
           const ids = await upsertBatch(batch, signal);
+          const found: { item: Pending; contactId: string }[] = [];
           for (const item of batch) {
-            const id = ids.get(item.lead.email);
-            if (id) await settle(item, id, `batch upsert of ${batch.length}`);
+            const contactId = ids.get(item.lead.email);
+            if (contactId) found.push({ item, contactId });
             else
               item.reject(
                 new SendError('HubSpot batch upsert returned no result for this lead', 'transient'),
               );
           }
+          await settle(found, `batch upsert of ${batch.length}`);
         } catch (error) {
           const classified = await onRateLimit(error);
           for (const item of batch) item.reject(classified);
@@ -199,6 +206,8 @@ export function createHubSpotSender(options: HubSpotSenderOptions): Notification
 
   return {
     channel: 'hubspot',
+    // A send may wait behind a batch in flight (≤ 100 inputs, 15 s at most) before its own.
+    timeoutMs: 35_000,
     accepts: (event: DeliveryEvent) =>
       HUBSPOT_EVENT_TYPES.includes(event.type) && event.conversationId !== null,
     async send(_alert, signal, event) {

@@ -54,6 +54,8 @@ export function integrationStore(storage: Storage) {
         p_provider: provider,
         p_contact_id: contactId,
       }),
+    recordContacts: (provider: string, links: { conversationId: string; contactId: string }[]) =>
+      storage.call('crm_record_contacts', { p_provider: provider, p_links: { links } }),
     crmLinks: (conversationId: string) =>
       storage.call<Record<string, { contactId: string; syncedAt: string }>>('crm_links_for_lead', {
         p_conversation_id: conversationId,

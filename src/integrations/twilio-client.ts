@@ -39,7 +39,11 @@ export class TwilioError extends SendError {
     message: string,
     kind: 'transient' | 'permanent',
     readonly twilioCode: number | undefined,
-    options: { providerStatus?: number | undefined; retryAfterMs?: number | undefined },
+    options: {
+      providerStatus?: number | undefined;
+      retryAfterMs?: number | undefined;
+      rateLimited?: boolean | undefined;
+    },
   ) {
     super(message, kind, options);
     this.name = 'TwilioError';
@@ -100,6 +104,7 @@ export async function createTwilioMessage(
     throw new TwilioError(message, 'transient', code, {
       providerStatus,
       retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      rateLimited: true,
     });
   }
   const transient = response.status >= 500 || response.status === 408;
@@ -170,5 +175,6 @@ export function verdict(
   throw new SendError(note ?? `${channel} send failed`, transient ? 'transient' : 'permanent', {
     providerStatus: first?.providerStatus,
     retryAfterMs: transient?.error?.retryAfterMs,
+    rateLimited: transient?.error?.rateLimited,
   });
 }

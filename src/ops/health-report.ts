@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { type IntegrationHealth, integrationStore } from '../integrations/integration-store.js';
 import { type OpsSnapshot, readOpsSnapshot } from '../metrics/ops-snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { MIGRATIONS_NOT_VERIFIABLE, pendingMigrationNames } from './migration-status.js';
@@ -16,11 +17,14 @@ import { MIGRATIONS_NOT_VERIFIABLE, pendingMigrationNames } from './migration-st
  *   queue       depth <= HEALTH_MAX_QUEUE_DEPTH, oldest event <= HEALTH_MAX_QUEUE_AGE_SECONDS;
  *               dead events are a warning (replay them)
  *   channels    at least one notification channel is configured
+ *   integrations  SMS / WhatsApp / HubSpot / webhooks: a paused integration (HubSpot's
+ *               daily limit), stopped numbers (Twilio 21610), disabled or failing
+ *               webhook endpoints are warnings
  */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface HealthCheck {
-  name: 'database' | 'migrations' | 'worker' | 'queue' | 'channels';
+  name: 'database' | 'migrations' | 'worker' | 'queue' | 'channels' | 'integrations';
   status: CheckStatus;
   detail: string;
 }
@@ -72,7 +76,41 @@ export async function runHealthChecks(storage: Storage, config: Config): Promise
   }
   if (snapshot) checks.push(workerCheck(snapshot, config), queueCheck(snapshot, config));
   checks.push(channelsCheck(config));
+  checks.push(await integrationsCheck(storage, config));
   return checks;
+}
+
+const OPT_OUT_NAMES: Record<string, string> = { sms: 'SMS', whatsapp: 'WhatsApp' };
+
+async function integrationsCheck(storage: Storage, config: Config): Promise<HealthCheck> {
+  const enabled = Object.entries(config.integrations)
+    .filter(([name, settings]) => name !== 'webhooks' && settings !== undefined)
+    .map(([name]) => name);
+  let health: IntegrationHealth;
+  try {
+    health = await integrationStore(storage).health();
+  } catch (error) {
+    return {
+      name: 'integrations',
+      status: 'warn',
+      detail: `cannot read integration_health: ${(error as Error).message}`,
+    };
+  }
+  const warnings = [
+    ...health.pauses.map(
+      (p) => `${p.channel} paused until ${new Date(p.pausedUntil).toISOString()}: ${p.reason}`,
+    ),
+    ...Object.entries(health.optOuts).map(
+      ([channel, n]) =>
+        `${n} ${OPT_OUT_NAMES[channel] ?? channel} number${n === 1 ? '' : 's'} stopped (21610)`,
+    ),
+    ...(health.webhooks.disabled > 0 ? [`${health.webhooks.disabled} webhook endpoint(s) disabled`] : []),
+    ...(health.webhooks.failing > 0 ? [`${health.webhooks.failing} webhook endpoint(s) failing`] : []),
+  ];
+  const summary = `enabled: ${enabled.join(', ') || 'none'}; webhook endpoints: ${health.webhooks.total}`;
+  return warnings.length > 0
+    ? { name: 'integrations', status: 'warn', detail: `${summary}; ${warnings.join('; ')}` }
+    : { name: 'integrations', status: 'ok', detail: summary };
 }
 
 function workerCheck(snapshot: OpsSnapshot, config: Config): HealthCheck {

@@ -323,6 +323,19 @@ language sql as $$
   select jsonb_build_object('conversationId', p_conversation_id, 'contactId', p_contact_id)
 $$;
 
+-- The same for a whole batch upsert in one round trip: p_links {"links": [{conversationId, contactId}]}
+-- (an object: node-postgres would turn a bare JS array into a Postgres array literal).
+create or replace function crm_record_contacts(p_provider text, p_links jsonb) returns jsonb
+language sql as $$
+  insert into crm_contacts (conversation_id, provider, contact_id)
+  select distinct on ((l->>'conversationId')::uuid) (l->>'conversationId')::uuid, p_provider, l->>'contactId'
+    from jsonb_array_elements(coalesce(p_links->'links', '[]'::jsonb)) l
+    join conversations c on c.id = (l->>'conversationId')::uuid
+  on conflict (conversation_id, provider) do update
+     set contact_id = excluded.contact_id, synced_at = now();
+  select jsonb_build_object('recorded', jsonb_array_length(coalesce(p_links->'links', '[]'::jsonb)))
+$$;
+
 -- The lead detail's `integrations` block: {"hubspot": {"contactId", "syncedAt"}}.
 create or replace function crm_links_for_lead(p_conversation_id uuid) returns jsonb
 language sql stable as $$
@@ -377,6 +390,7 @@ revoke all on function integration_set_pause(text, timestamptz, text) from publi
 revoke all on function integration_pause_of(text) from public, anon, authenticated;
 revoke all on function crm_lead_for_sync(uuid, text) from public, anon, authenticated;
 revoke all on function crm_record_contact(uuid, text, text) from public, anon, authenticated;
+revoke all on function crm_record_contacts(text, jsonb) from public, anon, authenticated;
 revoke all on function crm_links_for_lead(uuid) from public, anon, authenticated;
 revoke all on function integration_health() from public, anon, authenticated;
 grant execute on function webhook_create(text, text[], text, text) to service_role;
@@ -392,5 +406,6 @@ grant execute on function integration_set_pause(text, timestamptz, text) to serv
 grant execute on function integration_pause_of(text) to service_role;
 grant execute on function crm_lead_for_sync(uuid, text) to service_role;
 grant execute on function crm_record_contact(uuid, text, text) to service_role;
+grant execute on function crm_record_contacts(text, jsonb) to service_role;
 grant execute on function crm_links_for_lead(uuid) to service_role;
 grant execute on function integration_health() to service_role;

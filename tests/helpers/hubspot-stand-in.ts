@@ -40,6 +40,8 @@ export interface HubSpotStandIn {
   requests: HubSpotRequest[];
   /** Requests allowed per 10-second window (HubSpot: 100 or 190 by tier). */
   windowMax: number;
+  /** The rolling window's length: HubSpot's is 10 s; tests may shorten it. */
+  windowMs: number;
   dailyMax: number;
   /**
    * Called after a write is applied and before its answer is sent; a promise that
@@ -50,8 +52,6 @@ export interface HubSpotStandIn {
   byEmail(email: string): HubSpotContact | undefined;
   close(): Promise<void>;
 }
-
-const WINDOW_MS = 10_000;
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -69,6 +69,7 @@ export async function startHubSpotStandIn(): Promise<HubSpotStandIn> {
     contacts: new Map(),
     requests: [],
     windowMax: 100,
+    windowMs: 10_000,
     dailyMax: 250_000,
     beforeAnswer: () => {},
     byEmail: (email) =>
@@ -108,12 +109,12 @@ export async function startHubSpotStandIn(): Promise<HubSpotStandIn> {
     standIn.requests.push(record);
 
     const now = Date.now();
-    while (hits.length > 0 && (hits[0] ?? 0) <= now - WINDOW_MS) hits.shift();
+    while (hits.length > 0 && (hits[0] ?? 0) <= now - standIn.windowMs) hits.shift();
     const headers = () => ({
       'content-type': 'application/json;charset=utf-8',
       'x-hubspot-ratelimit-max': String(standIn.windowMax),
       'x-hubspot-ratelimit-remaining': String(Math.max(0, standIn.windowMax - hits.length)),
-      'x-hubspot-ratelimit-interval-milliseconds': String(WINDOW_MS),
+      'x-hubspot-ratelimit-interval-milliseconds': String(standIn.windowMs),
       'x-hubspot-ratelimit-daily': String(standIn.dailyMax),
       'x-hubspot-ratelimit-daily-remaining': String(Math.max(0, standIn.dailyMax - dailyUsed)),
     });
