@@ -371,10 +371,13 @@ revoke all on table webhook_endpoints, integration_opt_outs, integration_pauses,
 grant select, insert, update, delete on table
   webhook_endpoints, integration_opt_outs, integration_pauses, crm_contacts to service_role;
 
--- Internal helpers: called only from the functions and triggers above.
+-- Internal helpers: trigger functions, fired by the tables, never called directly.
 revoke all on function webhook_endpoint_json(webhook_endpoints) from public, anon, authenticated;
-revoke all on function webhook_after_log() from public, anon, authenticated;
-revoke all on function webhook_after_dead_event() from public, anon, authenticated;
+-- webhook_endpoint_json is called by functions service_role runs (SECURITY INVOKER), so it needs the grant too.
+grant execute on function webhook_endpoint_json(webhook_endpoints) to service_role;
+-- Revoked from service_role too: Supabase's default privileges would grant it.
+revoke all on function webhook_after_log() from public, anon, authenticated, service_role;
+revoke all on function webhook_after_dead_event() from public, anon, authenticated, service_role;
 
 -- Called by the storage layer.
 revoke all on function webhook_create(text, text[], text, text) from public, anon, authenticated;
