@@ -235,7 +235,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     wake,
     async start() {
       await store.beat(identity, settings.leaseSeconds, []);
-      unlisten = await storage.listen(LISTEN_CHANNEL, wake);
+      // After a reconnect, NOTIFYs sent meanwhile are lost: claim at once instead of at the next poll.
+      unlisten = await storage.listen(LISTEN_CHANNEL, wake, { onReconnect: wake });
       heartbeatTimer = setInterval(() => void beat(), Math.max(200, (settings.leaseSeconds * 1000) / 3));
       heartbeatTimer.unref();
       const configured = senders.configured();

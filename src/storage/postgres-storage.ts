@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { retryOnContention } from './contention-retry.js';
+import { type ListenSettings, listenWithReconnect } from './postgres-listen.js';
 import { toStorageError } from './sql-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
 import { callFunction, type SqlStorage } from './storage.js';
@@ -12,9 +13,9 @@ export interface PostgresOptions {
   queryTimeoutMs: number;
   logger?: Logger;
   applicationName?: string;
+  /** How often the LISTEN connection is checked (tests shorten it); see postgres-listen.ts. */
+  listen?: ListenSettings;
 }
-
-const LISTEN_RETRY_MAX_MS = 10_000;
 
 /**
  * Any PostgreSQL through a pool (node-postgres). Timeouts on connecting and on each
@@ -82,8 +83,12 @@ export function openPostgresStorage(options: PostgresOptions): SqlStorage & { po
         client.release(broken);
       }
     },
-    async listen(channel, onNotify) {
-      const subscription = listenWithReconnect(clientConfig, channel, onNotify, options.logger);
+    async listen(channel, onNotify, listenOptions = {}) {
+      const subscription = listenWithReconnect(clientConfig, channel, onNotify, {
+        ...listenOptions,
+        logger: options.logger,
+        settings: options.listen,
+      });
       const stop = async () => {
         closers.delete(stop);
         await subscription.stop();
@@ -95,76 +100,6 @@ export function openPostgresStorage(options: PostgresOptions): SqlStorage & { po
     async close() {
       await Promise.all([...closers].map((stop) => stop()));
       await pool.end();
-    },
-  };
-}
-
-/**
- * LISTEN needs a session of its own (a pooled or transaction-pooled connection would
- * lose it). When the connection drops, reconnect with backoff; after every (re)connect
- * `onNotify('')` tells the listener it may have missed notifications and should look.
- */
-function listenWithReconnect(
-  clientConfig: pg.ClientConfig,
-  channel: string,
-  onNotify: (payload: string) => void,
-  logger?: Logger,
-): { ready: Promise<void>; stop: () => Promise<void> } {
-  let stopped = false;
-  let client: pg.Client | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let delayMs = 250;
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-
-  const scheduleReconnect = () => {
-    if (stopped || retryTimer) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      void connect();
-    }, delayMs);
-    delayMs = Math.min(delayMs * 2, LISTEN_RETRY_MAX_MS);
-  };
-
-  const connect = async () => {
-    const next = new pg.Client(clientConfig);
-    next.on('error', (error) => {
-      logger?.warn({ err: error, channel }, 'LISTEN connection lost; reconnecting');
-      void next.end().catch(() => {});
-      scheduleReconnect();
-    });
-    next.on('notification', (message) => {
-      if (message.channel === channel) onNotify(message.payload ?? '');
-    });
-    try {
-      await next.connect();
-      await next.query(`listen "${channel.replaceAll('"', '""')}"`);
-    } catch (error) {
-      logger?.warn({ err: error, channel }, 'LISTEN connection failed; retrying');
-      void next.end().catch(() => {});
-      markReady();
-      scheduleReconnect();
-      return;
-    }
-    if (stopped) {
-      await next.end().catch(() => {});
-      return;
-    }
-    client = next;
-    delayMs = 250;
-    markReady();
-    onNotify('');
-  };
-
-  void connect();
-  return {
-    ready,
-    async stop() {
-      stopped = true;
-      if (retryTimer) clearTimeout(retryTimer);
-      await client?.end().catch(() => {});
     },
   };
 }

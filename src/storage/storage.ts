@@ -15,8 +15,21 @@ export interface Storage {
    * Subscribes to a NOTIFY channel. Resolves to an unsubscribe function, or to
    * null where the mode cannot listen (Supabase rpc): callers then poll.
    */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<(() => Promise<void>) | null>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    options?: ListenOptions,
+  ): Promise<(() => Promise<void>) | null>;
   close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  /**
+   * Called after the subscription was re-established (the connection dropped, or went
+   * silent and was replaced): notifications sent meanwhile are lost, so look for
+   * yourself. Never called on PGlite (in-process, nothing to lose).
+   */
+  onReconnect?: () => void;
 }
 
 /** Storage backed by a SQL connection (PGlite, Postgres): it can also run plain SQL. */

@@ -11,6 +11,12 @@ export interface TcpProxy {
   /** Drops open connections and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
+  /**
+   * A half-open link: the open connections stay open but nothing more passes through
+   * them, and neither end hears of it (what a NAT or load balancer that forgot a flow
+   * does). New connections work.
+   */
+  freeze(): void;
   /** How many connections were dropped by cuts. */
   dropped: number;
   close(): Promise<void>;
@@ -18,6 +24,7 @@ export interface TcpProxy {
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   let isCut = false;
   const state = { dropped: 0 };
   const server: Server = createServer((client) => {
@@ -28,11 +35,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     const upstream = connect(targetPort, targetHost);
     open.add(client);
     open.add(upstream);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
     const close = () => {
       client.destroy();
       upstream.destroy();
       open.delete(client);
       open.delete(upstream);
+      pairs.delete(pair);
     };
     client.on('error', close).on('close', close);
     upstream.on('error', close).on('close', close);
@@ -53,6 +63,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     restore() {
       isCut = false;
+    },
+    freeze() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        // Read and drop: the bytes vanish, the sockets never close.
+        client.on('data', () => {});
+        upstream.on('data', () => {});
+      }
+      pairs.clear();
     },
     async close() {
       for (const socket of open) socket.destroy();
