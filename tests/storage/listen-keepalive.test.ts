@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLiveFeed, type FeedMessage } from '../../src/admin/live-feed.js';
 import { openPostgresStorage } from '../../src/storage/postgres-storage.js';
 import type { SqlStorage } from '../../src/storage/storage.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../helpers/databases.js';
@@ -78,6 +79,22 @@ describe.skipIf(!hasPostgres)('LISTEN keepalive [postgres]', () => {
     });
     await sub.notifyAndReceive('after');
     expect(sub.logs.text()).toContain('check failed');
+  });
+
+  it('tells admin dashboards to resync when the feed had to reconnect', async () => {
+    const sub = await subscribe();
+    const feed = createLiveFeed(storage, sub.logs.logger);
+    const messages: FeedMessage[] = [];
+    try {
+      await feed.subscribe((message) => messages.push(message));
+      proxy.freeze();
+      await waitFor(() => messages.some((message) => message.kind === 'resync'), {
+        timeoutMs: 10_000,
+        message: 'resync on the admin feed',
+      });
+    } finally {
+      await feed.close();
+    }
   });
 
   it('reconnects after the connection is cut and tells the subscriber', async () => {
