@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.js';
 import { channelVariables } from '../notifications/channel-settings.js';
-import { CHANNELS } from '../notifications/sender.js';
+import { CHANNELS, INTEGRATION_CHANNELS } from '../notifications/sender.js';
 import { createProgress } from '../ops/progress.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import type { Storage } from '../storage/storage.js';
@@ -29,9 +29,13 @@ interface ReplayOptions {
   channel?: string;
 }
 
+const KNOWN_CHANNELS = [...CHANNELS, ...INTEGRATION_CHANNELS, 'webhook:<endpoint id>'];
+
+/** A known channel, or one webhook endpoint's channel (`webhook:<uuid>`). */
 function channelName(value: string): string {
-  if (!(CHANNELS as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`must be one of ${CHANNELS.join(', ')}`);
+  const named = ([...CHANNELS, ...INTEGRATION_CHANNELS] as readonly string[]).includes(value);
+  const webhook = /^webhook:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+  if (!named && !webhook) throw new InvalidArgumentError(`must be one of ${KNOWN_CHANNELS.join(', ')}`);
   return value;
 }
 
@@ -45,7 +49,7 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     .option('--failed-since <time>', 'dead events that died at or after this ISO time', isoTime)
     .option(
       '--channel <name>',
-      `only this channel (${CHANNELS.join(', ')}): its skipped or failed alerts`,
+      `only this channel (${KNOWN_CHANNELS.join(', ')}): its skipped or failed alerts`,
       channelName,
     )
     .option('--since <time>', 'with --channel: events created at or after this ISO time', isoTime)

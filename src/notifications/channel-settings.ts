@@ -9,6 +9,16 @@ export const CHANNEL_VARIABLES: Partial<Record<ChannelName, readonly string[]>> 
   slack: ['SLACK_WEBHOOK_URL'],
   email: ['EMAIL_HOST', 'EMAIL_FROM', 'EMAIL_TO'],
   telegram: ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID'],
+  sms: ['FEATURE_SMS_ENABLED', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'SMS_TO'],
+  whatsapp: [
+    'FEATURE_WHATSAPP_ENABLED',
+    'TWILIO_ACCOUNT_SID',
+    'TWILIO_AUTH_TOKEN',
+    'TWILIO_WHATSAPP_FROM',
+    'TWILIO_WHATSAPP_CONTENT_SID',
+    'WHATSAPP_TO',
+  ],
+  hubspot: ['FEATURE_CRM_ENABLED', 'HUBSPOT_ACCESS_TOKEN'],
 };
 
 /** "SLACK_WEBHOOK_URL" / "EMAIL_HOST + EMAIL_FROM + EMAIL_TO": what to set for one channel. */
