@@ -279,7 +279,8 @@ describeEachDatabase('leadrelay subcommands', (kind) => {
     // Pending now: a second run finds nothing to queue.
     const again = await cli(env, 'replay', '--channel', 'slack', '--since', since);
     expect(again.out).toContain('nothing queued');
-    expect((await cli(env, 'replay', '--channel', 'sms', '--all')).code).toBe(2);
+    // An unknown channel is bad usage (sms, whatsapp, hubspot and webhook:<id> are channels now).
+    expect((await cli(env, 'replay', '--channel', 'fax', '--all')).code).toBe(2);
     expect((await cli(env, 'replay', '--channel', 'slack', '--failed-since', since)).code).toBe(2);
     expect((await cli(env, 'replay', '--since', since)).err).toContain('--since goes with --channel');
   });
