@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseBusinessHours } from './team/business-hours.js';
+import { isTimeZone } from './team/time-zones.js';
 
 /**
  * The whole environment, parsed once at start into a typed object. Every variable
@@ -117,6 +119,36 @@ const envSchema = z
     ),
     SLA_FIRST_RESPONSE_MINUTES: integer(5, 1, 60 * 24 * 30),
     SLA_SWEEP_INTERVAL_MS: integer(60_000, 1000, 3_600_000),
+    // Team (issue 12): assignment, business-hours SLA, returning leads.
+    ASSIGNMENT_STRATEGY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .enum(['round_robin', 'least_open', 'none'], { error: 'must be round_robin, least_open or none' })
+        .default('round_robin'),
+    ),
+    SLA_BUSINESS_HOURS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .optional()
+        .superRefine((value, ctx) => {
+          if (value === undefined) return;
+          try {
+            parseBusinessHours(value);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          }
+        }),
+    ),
+    SLA_TIMEZONE: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('UTC')
+        .refine(isTimeZone, { error: 'must be an IANA time zone such as Europe/Berlin' }),
+    ),
+    SLA_REASSIGN_ON_BREACH: boolean(true),
+    DUPLICATE_WINDOW_DAYS: integer(30, 0, 3650),
 
     SLACK_WEBHOOK_URL: optionalUrl,
     TELEGRAM_BOT_TOKEN: optionalString,
@@ -407,6 +439,13 @@ function buildConfig(env: ParsedEnv) {
       defaultPhoneCountry: env.DEFAULT_PHONE_COUNTRY,
       slaFirstResponseMinutes: env.SLA_FIRST_RESPONSE_MINUTES,
       slaSweepIntervalMs: env.SLA_SWEEP_INTERVAL_MS,
+      duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS,
+    },
+    team: {
+      assignmentStrategy: env.ASSIGNMENT_STRATEGY,
+      businessHours: env.SLA_BUSINESS_HOURS ? parseBusinessHours(env.SLA_BUSINESS_HOURS) : undefined,
+      timeZone: env.SLA_TIMEZONE,
+      reassignOnBreach: env.SLA_REASSIGN_ON_BREACH,
     },
     channels: {
       slack: env.SLACK_WEBHOOK_URL ? { webhookUrl: env.SLACK_WEBHOOK_URL } : undefined,

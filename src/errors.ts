@@ -22,3 +22,11 @@ export class ConflictError extends Error {
     this.name = 'ConflictError';
   }
 }
+
+/** The request names something that cannot be used here (no such team member, a lead merged into itself). */
+export class UnprocessableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnprocessableError';
+  }
+}

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../errors.js';
 import { SqlState, StorageQueryError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
 import { type Cursor, encodeCursor } from './cursor.js';
@@ -22,7 +22,10 @@ export interface AdminLead {
   source: string;
   status: LeadStatus;
   metadata: Record<string, unknown>;
+  /** The owning team member's id. */
   assignedTo: string | null;
+  assignee: { id: string; name: string } | null;
+  mergedInto: string | null;
   slaDueAt: string | null;
   slaBreached: boolean;
   firstResponseAt: string | null;
@@ -39,6 +42,10 @@ export interface LeadFilters {
   q?: string | undefined;
   createdFrom?: string | undefined;
   createdTo?: string | undefined;
+  /** Only leads of this team member. */
+  assigneeId?: string | undefined;
+  /** Only leads nobody owns. */
+  unassigned?: boolean | undefined;
 }
 
 export interface LeadPage {
@@ -49,6 +56,7 @@ export interface LeadPage {
 
 export interface LeadDetail {
   lead: AdminLead;
+  inquiries: Record<string, unknown>[];
   timeline: Record<string, unknown>[];
   followUps: Record<string, unknown>[];
   events: Record<string, unknown>[];
@@ -58,7 +66,7 @@ export interface LeadDetail {
 export interface LeadPatch {
   expectedVersion: number;
   status?: LeadStatus | undefined;
-  /** undefined leaves the assignee alone; null clears it. */
+  /** A team member's id; undefined leaves the assignee alone; null clears it. */
   assignedTo?: string | null | undefined;
   note?: string | undefined;
   actor: string;
@@ -71,6 +79,7 @@ async function callAdmin<T>(storage: Storage, fn: string, args: Record<string, u
     if (error instanceof StorageQueryError) {
       if (error.code === SqlState.notFound) throw new NotFoundError(what);
       if (error.code === SqlState.versionConflict) throw new ConflictError(error.message);
+      if (error.code === SqlState.unprocessable) throw new UnprocessableError(error.message);
     }
     throw error;
   }
@@ -92,6 +101,8 @@ function fetchLeadPage(storage: Storage, filters: LeadFilters, after: Cursor | u
       p_after_created_at: after?.createdAt,
       p_after_id: after?.id,
       p_limit: limit,
+      p_assignee: filters.assigneeId,
+      p_unassigned: filters.unassigned,
     },
     'leads',
   );
@@ -213,4 +224,26 @@ export interface AdminStats {
 
 export function getStats(storage: Storage, now?: string): Promise<AdminStats> {
   return callAdmin(storage, 'admin_stats', { p_now: now }, 'stats');
+}
+
+export interface MergeResult {
+  dryRun: boolean;
+  id: string;
+  from: string;
+  moves: { inquiries: number; timeline: number; tasks: number; events: number; notifications: number };
+}
+
+/** Merges lead `from` into lead `id` (or, with dryRun, says what would move). */
+export function mergeLeads(
+  storage: Storage,
+  id: string,
+  from: string,
+  options: { dryRun: boolean; actor: string },
+): Promise<MergeResult> {
+  return callAdmin(
+    storage,
+    'admin_merge_leads',
+    { p_id: id, p_from: from, p_dry_run: options.dryRun, p_actor: options.actor },
+    'Lead',
+  );
 }

@@ -11,11 +11,44 @@ export interface LeadCreatedPayload {
   message: string | null;
   source: string;
   createdAt: string;
+  /** The owner chosen at capture; null while the lead waits for someone available. */
+  assignee?: AssigneeRef | null;
 }
 
-/** Emitted once per lead by the SLA sweep when its first-contact deadline passes. */
+/** The team member a lead belongs to, as events carry it. */
+export interface AssigneeRef {
+  id: string;
+  name: string;
+  email: string | null;
+  slackUserId: string | null;
+  telegramChatId: string | null;
+}
+
+/**
+ * Emitted by the SLA sweep when a first-contact deadline passes: once for the first
+ * breach (the lead may move to someone else: previousAssignee -> assignee) and once
+ * more if the new owner misses their own deadline (breach 2, not moved again).
+ */
 export interface LeadSlaBreachedPayload extends LeadCreatedPayload {
   slaDueAt: string;
+  breach?: 1 | 2;
+  reassigned?: boolean;
+  previousAssignee?: AssigneeRef | null;
+}
+
+/** A lead got an owner (capture, waiting queue, SLA reassignment or by hand); history, not alerted. */
+export interface LeadAssignedPayload {
+  conversationId: string;
+  assignee: AssigneeRef;
+  previousAssignee: AssigneeRef | null;
+  reason: string;
+  actor: string;
+}
+
+/** A visitor with an open lead wrote again: a new inquiry on that lead, alerted to its owner. */
+export interface LeadReturnedPayload extends LeadCreatedPayload {
+  inquiryId: number;
+  firstSeenAt: string;
 }
 
 /** Emitted by admin changes; recorded for history and the live feed, not alerted. */
@@ -48,6 +81,8 @@ export interface EventPayloads {
   'lead.status_changed': LeadStatusChangedPayload;
   'webhook.failing': WebhookFailingPayload;
   'webhook.test': WebhookTestPayload;
+  'lead.assigned': LeadAssignedPayload;
+  'lead.returned': LeadReturnedPayload;
 }
 
 /** Event types the team's channels alert about; others go only to the channels that accept them. */
@@ -55,6 +90,7 @@ export const ALERTED_EVENT_TYPES = [
   'lead.created',
   'lead.sla_breached',
   'webhook.failing',
+  'lead.returned',
 ] as const satisfies readonly EventType[];
 
 /** What a webhook endpoint may subscribe to (lead.assigned and lead.returned come with the team work). */

@@ -1,9 +1,16 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Storage } from '../storage/storage.js';
+import { canManageTeam, OWNER, type Principal } from '../team/principal.js';
+import { authenticateMember } from '../team/team-store.js';
 
 /**
- * Admin authentication: one shared key (ADMIN_API_KEY), sent as
- * `Authorization: Bearer <key>` or `x-api-key: <key>`.
+ * Admin authentication: the owner's key (ADMIN_API_KEY) or a team member's own token
+ * (`lrm_...`, issued by the team API), sent as `Authorization: Bearer <key>` or
+ * `x-api-key: <key>`. A member token is hashed (SHA-256) and looked up by its hash,
+ * so the token never reaches the database or a log; the owner key is compared in
+ * constant time as below. The request's principal (owner or member) is the actor of
+ * every change it makes.
  *
  * The comparison hashes both sides to SHA-256 and compares the digests with
  * crypto.timingSafeEqual: equal lengths whatever the input, and no early exit on the
@@ -60,17 +67,46 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route also accepts a stream token in `?token=` (EventSource cannot send headers). */
     adminQueryToken?: boolean;
+    /** Only the owner and admins may call the route (team management, audit log). */
+    adminOnly?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who is calling an admin route; set by the admin auth hook. */
+    principal: Principal | null;
   }
 }
 
-/** A preValidation hook that lets a request through only with the admin key (or a stream token where allowed). */
-export function requireAdminKey(key: string) {
+/** The signed-in principal of an admin route (the auth hook has already run). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('admin route reached without a principal');
+  return request.principal;
+}
+
+/**
+ * A preValidation hook that lets a request through only with the owner key, a member
+ * token (or a stream token where allowed), and sets request.principal. Routes marked
+ * adminOnly answer 403 to agents.
+ */
+export function requireAdminKey(key: string, storage?: Storage) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const presented = presentedKey(request);
-    if (presented !== undefined && secretsEqual(presented, key)) return;
-    if (presented === undefined && request.routeOptions.config.adminQueryToken) {
+    if (presented !== undefined && secretsEqual(presented, key)) {
+      request.principal = OWNER;
+    } else if (presented !== undefined && storage) {
+      request.principal = await authenticateMember(storage, presented);
+    } else if (presented === undefined && request.routeOptions.config.adminQueryToken) {
       const token = (request.query as Record<string, unknown> | undefined)?.token;
-      if (typeof token === 'string' && verifyStreamToken(key, token)) return;
+      // A stream token only opens the read-only stream; who asked for it is not kept.
+      if (typeof token === 'string' && verifyStreamToken(key, token)) request.principal = OWNER;
+    }
+    if (request.principal) {
+      if (request.routeOptions.config.adminOnly && !canManageTeam(request.principal)) {
+        request.log.warn({ role: request.principal.role }, 'Admin request refused: admins only');
+        return reply
+          .code(403)
+          .send({ error: 'forbidden', message: 'Only admins can do this; your token is an agent token' });
+      }
+      return;
     }
     request.log.warn({ presented: presented !== undefined }, 'Admin request refused: missing or wrong key');
     return reply

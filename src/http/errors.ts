@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from '../errors.js';
+import { ConflictError, IdempotencyKeyReusedError, NotFoundError, UnprocessableError } from '../errors.js';
 import { StorageContentionError } from '../storage/contention-retry.js';
 import { StorageUnavailableError } from '../storage/errors.js';
 
@@ -95,6 +95,9 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   if (error instanceof NotFoundError) {
     return reply.code(404).send({ error: 'not_found', message: error.message });
+  }
+  if (error instanceof UnprocessableError) {
+    return reply.code(422).send({ error: 'unprocessable', message: error.message });
   }
   if (error instanceof ConflictError) {
     return reply.code(409).send({ error: 'conflict', message: error.message });

@@ -7,8 +7,13 @@ import type { NormalizedLead } from './lead-input.js';
 export interface CaptureResult {
   id: string;
   eventId: number | null;
-  /** false when an idempotent repeat returned the original lead. */
+  /** false when an idempotent repeat returned the original lead, or for a returning lead. */
   created: boolean;
+  /** true when the submission became a new inquiry on an open lead with the same contact. */
+  returning: boolean;
+  /** true for an idempotent repeat: nothing new was written. */
+  replayed: boolean;
+  assigneeId?: string | null;
   createdAt: string;
   slaDueAt: string | null;
 }
@@ -16,6 +21,15 @@ export interface CaptureResult {
 export interface CaptureOptions {
   idempotencyKey?: string | undefined;
   slaMinutes: number;
+  /**
+   * round_robin, least_open or none. Callers outside intake (fixtures, tools) get
+   * none unless they ask: the API passes ASSIGNMENT_STRATEGY.
+   */
+  assignment?: 'round_robin' | 'least_open' | 'none';
+  /** Days an open lead catches a returning visitor's submission; 0 (off) unless given (the API passes DUPLICATE_WINDOW_DAYS). */
+  duplicateWindowDays?: number;
+  /** The first-response deadline when business hours apply (computed by the caller). */
+  slaDueAt?: Date | undefined;
   /**
    * Called if the post-commit wake-up fails. The lead is stored regardless; workers
    * find it at their next poll.
@@ -52,12 +66,19 @@ export async function captureLead(
 ): Promise<CaptureResult> {
   let result: CaptureResult;
   try {
-    result = await storage.call<CaptureResult>('capture_lead', {
+    const raw = await storage.call<Omit<CaptureResult, 'replayed'> & { replayed?: boolean }>('capture_lead', {
       p_lead: lead,
       p_idempotency_key: options.idempotencyKey ?? null,
       p_fingerprint: options.idempotencyKey ? leadFingerprint(lead) : null,
       p_sla_minutes: options.slaMinutes,
+      p_options: {
+        assignment: options.assignment ?? 'none',
+        duplicateWindowDays: options.duplicateWindowDays ?? 0,
+        slaDueAt: options.slaDueAt?.toISOString() ?? null,
+      },
     });
+    const returning = raw.returning === true;
+    result = { ...raw, returning, replayed: raw.replayed ?? (!raw.created && !returning) };
   } catch (error) {
     if (error instanceof StorageQueryError && error.code === SqlState.idempotencyKeyReused) {
       throw new IdempotencyKeyReusedError();
@@ -67,6 +88,10 @@ export async function captureLead(
   if (result.created && result.eventId !== null) {
     storage
       .call('announce_lead_created', { p_event_id: result.eventId, p_conversation_id: result.id })
+      .catch((error: unknown) => options.onAnnounceError?.(error));
+  } else if (result.returning && !result.replayed && result.eventId !== null) {
+    storage
+      .call('announce_lead_event', { p_event_id: result.eventId, p_conversation_id: result.id })
       .catch((error: unknown) => options.onAnnounceError?.(error));
   }
   return result;

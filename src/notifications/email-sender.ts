@@ -1,7 +1,7 @@
 import { createTransport } from 'nodemailer';
 import { formatEmail } from './format.js';
 import { providerText } from './provider-text.js';
-import { type NotificationSender, SendError } from './sender.js';
+import { type LeadAlert, type NotificationSender, SendError } from './sender.js';
 
 export interface EmailSenderOptions {
   host: string;
@@ -38,6 +38,14 @@ interface SmtpError extends Error {
  * Every timeout of the connection is bounded by the send timeout, and the send's
  * AbortSignal (nodemailer 10.5+) cancels a send in progress on shutdown.
  */
+/** EMAIL_TO, plus the lead's owner when they have an address (once, whatever the case). */
+export function recipientsOf(alert: LeadAlert, configured: string[]): string[] {
+  const owner = alert.assignee?.email;
+  if (!owner || configured.some((address) => address.toLowerCase() === owner.toLowerCase()))
+    return configured;
+  return [...configured, owner];
+}
+
 export function createEmailSender(options: EmailSenderOptions): NotificationSender {
   const secrets = [options.pass];
   // A pool keeps SMTP connections open between alerts: a handshake (and TLS) per
@@ -57,10 +65,11 @@ export function createEmailSender(options: EmailSenderOptions): NotificationSend
     channel: 'email',
     async send(alert, signal) {
       const content = formatEmail(alert);
+      const to = recipientsOf(alert, options.to);
       try {
         const info = await transport.sendMail({
           from: options.from,
-          to: options.to,
+          to,
           subject: content.subject,
           text: content.text,
           html: content.html,
@@ -71,7 +80,7 @@ export function createEmailSender(options: EmailSenderOptions): NotificationSend
         // delivery, noted on the log row rather than retried (a retry would re-send to all).
         return {
           providerStatus: 250,
-          note: rejected > 0 ? `${rejected} of ${options.to.length} recipients refused` : undefined,
+          note: rejected > 0 ? `${rejected} of ${to.length} recipients refused` : undefined,
         };
       } catch (error) {
         throw classifySmtpError(error as SmtpError, signal, secrets);

@@ -20,6 +20,8 @@ interface Row {
   label: string;
   value: string | null;
   href?: string | null;
+  /** Slack only: a user id to mention (`<@U...>`) beside the value. */
+  slackUserId?: string | null;
 }
 
 function rows(alert: LeadAlert): Row[] {
@@ -32,6 +34,16 @@ function rows(alert: LeadAlert): Row[] {
     { label: 'Time', value: formatTime(alert.createdAt) },
   ];
   if (alert.slaDueAt) list.push({ label: 'First contact was due', value: formatTime(alert.slaDueAt) });
+  if (alert.previousAssignee) {
+    list.push({ label: 'Was with', value: alert.previousAssignee.name });
+  }
+  if (alert.assignee !== undefined) {
+    list.push({
+      label: alert.previousAssignee ? 'Now with' : 'Assigned to',
+      value: alert.assignee?.name ?? 'nobody yet',
+      slackUserId: alert.assignee?.slackUserId ?? null,
+    });
+  }
   return list;
 }
 
@@ -41,6 +53,8 @@ export function formatSlack(alert: LeadAlert): IncomingWebhookSendArguments {
   const slackValue = (row: Row) => {
     if (!row.value) return `_${NOT_GIVEN}_`;
     const label = escapeSlack(oneLine(row.value), FIELD_MAX);
+    // The id was validated on input (U/W + capitals and digits): safe inside <@...>.
+    if (row.slackUserId && /^[UW][A-Z0-9]+$/.test(row.slackUserId)) return `<@${row.slackUserId}> (${label})`;
     return row.href ? `<${row.href}|${label}>` : label;
   };
   const title = headline(alert);

@@ -1,10 +1,11 @@
 import {
   ALERTED_EVENT_TYPES,
+  type AssigneeRef,
   type EventPayloads,
   type LeadCreatedPayload,
   type LeadSlaBreachedPayload,
 } from '../events/event-types.js';
-import type { LeadAlert } from './sender.js';
+import type { AlertAssignee, LeadAlert } from './sender.js';
 
 type AlertedType = (typeof ALERTED_EVENT_TYPES)[number];
 type LeadPayload = Partial<LeadCreatedPayload & LeadSlaBreachedPayload>;
@@ -21,6 +22,15 @@ export function leadUrl(dashboardUrl: string, conversationId: string | null): st
 
 const text = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value : null;
+
+/** An assignee from an event payload, or null when the payload has none (or a malformed one). */
+function assigneeOf(value: unknown): AlertAssignee | null {
+  if (!value || typeof value !== 'object') return null;
+  const ref = value as Partial<AssigneeRef>;
+  const name = text(ref.name);
+  if (!name) return null;
+  return { name, email: text(ref.email), slackUserId: text(ref.slackUserId) };
+}
 
 /**
  * Turns an outbox event into the alert every channel formats. Payload values are
@@ -48,6 +58,15 @@ export function buildLeadAlert(
     createdAt: text((payload as Partial<LeadCreatedPayload>).createdAt) ?? new Date().toISOString(),
     slaDueAt: event.eventType === 'lead.sla_breached' ? (text(payload.slaDueAt) ?? undefined) : undefined,
     leadUrl: leadUrl(dashboardUrl, conversationId),
+    assignee: assigneeOf((payload as { assignee?: unknown }).assignee),
+    ...(event.eventType === 'lead.sla_breached'
+      ? {
+          previousAssignee: (payload as Partial<LeadSlaBreachedPayload>).reassigned
+            ? assigneeOf((payload as Partial<LeadSlaBreachedPayload>).previousAssignee)
+            : null,
+          breach: (payload as Partial<LeadSlaBreachedPayload>).breach ?? 1,
+        }
+      : {}),
   };
 }
 
@@ -82,7 +101,10 @@ function webhookFailingAlert(
 export function headline(alert: LeadAlert): string {
   if (alert.kind === 'webhook.failing') return 'Webhook failing: deliveries used up their retries';
   if (alert.kind === 'lead.update') return 'Lead updated';
-  return alert.kind === 'lead.sla_breached' ? 'SLA breached: lead still waiting' : 'New lead';
+  if (alert.kind === 'lead.sla_breached') {
+    return alert.breach === 2 ? 'SLA breached again: lead still waiting' : 'SLA breached: lead still waiting';
+  }
+  return alert.kind === 'lead.returned' ? 'Returning lead: wrote again' : 'New lead';
 }
 
 /** Time in a fixed, unambiguous form (UTC). */

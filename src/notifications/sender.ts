@@ -26,7 +26,7 @@ export interface DeliveryEvent {
 
 /** What the team is told about a lead: plain, unescaped values; each channel escapes for itself. */
 export interface LeadAlert {
-  kind: 'lead.created' | 'lead.sla_breached' | 'webhook.failing' | 'lead.update';
+  kind: 'lead.created' | 'lead.sla_breached' | 'lead.returned' | 'webhook.failing' | 'lead.update';
   eventId: number;
   conversationId: string | null;
   name: string | null;
@@ -40,6 +40,18 @@ export interface LeadAlert {
   slaDueAt?: string | undefined;
   /** Link to the lead in the admin dashboard. */
   leadUrl: string;
+  /** The team member who owns the lead (now), when it has one. */
+  assignee?: AlertAssignee | null | undefined;
+  /** Only for an SLA escalation that moved the lead: who had it before. */
+  previousAssignee?: AlertAssignee | null | undefined;
+  /** Only for lead.sla_breached: 1 for the first breach, 2 when the new owner missed it too. */
+  breach?: number | undefined;
+}
+
+export interface AlertAssignee {
+  name: string;
+  email: string | null;
+  slackUserId: string | null;
 }
 
 export interface SendResult {

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { observeBatch, recordNotificationAttempt } from '../metrics/metrics.js';
 import { warnIfNoChannel } from '../notifications/channel-settings.js';
 import { buildSenders, type SenderRegistry } from '../notifications/registry.js';
-import { startSlaSweeper } from '../sla/sla-sweeper.js';
+import { slaAutomationOf, startSlaSweeper } from '../sla/sla-sweeper.js';
 import { StorageUnavailableError, toError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
 import { deliverEvent } from './deliver-event.js';
@@ -254,7 +254,12 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
       loopDone = loop();
       // The SLA sweep runs beside the drain: safe with several workers (each lead is
       // breached once, by whichever sweeper locks it first).
-      stopSlaSweeper = startSlaSweeper({ storage, logger, intervalMs: config.leads.slaSweepIntervalMs });
+      stopSlaSweeper = startSlaSweeper({
+        storage,
+        logger,
+        intervalMs: config.leads.slaSweepIntervalMs,
+        automation: slaAutomationOf(config),
+      });
     },
     stop() {
       stopDone ??= (async () => {

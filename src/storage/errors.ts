@@ -147,6 +147,7 @@ export const SqlState = {
   appendOnlyViolation: 'LR002',
   notFound: 'LR404',
   versionConflict: 'LR409',
+  unprocessable: 'LR422',
   uniqueViolation: '23505',
 } as const;
 

@@ -4,11 +4,14 @@ import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { Storage } from '../../storage/storage.js';
 import { requireAdminKey } from '../admin-auth.js';
+import { auditHook } from '../audit-hook.js';
 import { errorResponses } from '../error-schemas.js';
+import { adminAuditRoutes } from './admin-audit.js';
 import { adminLeadRoutes } from './admin-leads.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminOverviewRoutes } from './admin-overview.js';
 import { adminStreamRoutes } from './admin-stream.js';
+import { adminTeamRoutes } from './admin-team.js';
 import { adminWebhookRoutes } from './admin-webhooks.js';
 import { dashboardRoutes } from './dashboard.js';
 
@@ -38,7 +41,10 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
   app.addHook('onClose', () => feed.close());
 
   await app.register(async (admin) => {
-    admin.addHook('preValidation', requireAdminKey(key));
+    admin.decorateRequest('principal', null);
+    admin.addHook('preValidation', requireAdminKey(key, storage));
+    // Every mutation (refused ones included) leaves an audit_logs row.
+    admin.addHook('onSend', auditHook(storage));
     // Every admin route can answer these; the docs list them (and the key) for each.
     admin.addHook('onRoute', (route) => {
       const writes = route.method !== 'GET';
@@ -46,7 +52,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
         ...route.schema,
         security: [{ adminKey: [] }],
         response: {
-          ...errorResponses(400, 401, 404, ...(writes ? [409] : []), 429, 503),
+          ...errorResponses(400, 401, 403, 404, ...(writes ? [409, 422] : []), 429, 503),
           ...(route.schema?.response as object | undefined),
         },
       };
@@ -55,6 +61,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
     await admin.register(adminOpsRoutes, { storage, config });
     await admin.register(adminWebhookRoutes, { storage, config });
     await admin.register(adminOverviewRoutes, { storage, config });
+    await admin.register(adminTeamRoutes, { storage, config });
+    await admin.register(adminAuditRoutes, { storage, config });
     await admin.register(adminStreamRoutes, {
       config,
       feed,

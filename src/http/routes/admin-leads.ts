@@ -10,6 +10,7 @@ import {
   LEAD_STATUSES,
   type LeadFilters,
   listLeads,
+  mergeLeads,
   updateLead,
 } from '../../admin/admin-store.js';
 import { leadsCsv } from '../../admin/csv.js';
@@ -17,7 +18,10 @@ import { decodeCursor } from '../../admin/cursor.js';
 import type { Config } from '../../config.js';
 import { integrationStore } from '../../integrations/integration-store.js';
 import type { Storage } from '../../storage/storage.js';
-import { nullableText, optionalText, requiredText } from '../../validation/text-fields.js';
+import type { Principal } from '../../team/principal.js';
+import { assignWaitingLeads } from '../../team/team-store.js';
+import { optionalText, requiredText } from '../../validation/text-fields.js';
+import { principalOf } from '../admin-auth.js';
 import { HttpError } from '../errors.js';
 import { perMinute } from '../rate-limit.js';
 
@@ -35,6 +39,11 @@ const filterQuery = z.object({
   q: optionalText(200),
   created_from: isoDate.optional(),
   created_to: isoDate.optional(),
+  assignedTo: z
+    .union([z.uuid(), z.literal('me'), z.literal('unassigned')], {
+      error: 'must be a team member id, me or unassigned',
+    })
+    .optional(),
 });
 
 const listQuery = filterQuery.extend({
@@ -43,24 +52,40 @@ const listQuery = filterQuery.extend({
 });
 
 const leadParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
-const actor = optionalText(100);
 /** Database integers: a larger number would overflow there (22003) instead of being refused here. */
 const MAX_INT4 = 2_147_483_647;
 
+// No `actor` field anywhere: the actor is the signed-in principal.
 const patchBody = z
   .strictObject({
     version: z.number().int().min(1).max(MAX_INT4),
     status: z.enum(LEAD_STATUSES).optional(),
-    assignedTo: nullableText(200),
+    assignedTo: z.uuid({ error: 'must be a team member id' }).nullable().optional(),
     note: optionalText(5000),
-    actor,
   })
   .refine((body) => body.status !== undefined || body.assignedTo !== undefined || body.note !== undefined, {
     error: 'must change at least one of status, assignedTo, note',
   });
 
-function filtersOf(query: z.infer<typeof filterQuery>): LeadFilters {
+function assigneeFilter(value: string | undefined, principal: Principal): Partial<LeadFilters> {
+  if (value === undefined) return {};
+  if (value === 'unassigned') return { unassigned: true };
+  if (value === 'me') {
+    if (!principal.id) {
+      throw new HttpError(
+        400,
+        'validation_failed',
+        'assignedTo=me needs a team member token, not the owner key',
+      );
+    }
+    return { assigneeId: principal.id };
+  }
+  return { assigneeId: value };
+}
+
+function filtersOf(query: z.infer<typeof filterQuery>, principal: Principal): LeadFilters {
   return {
+    ...assigneeFilter(query.assignedTo, principal),
     status: query.status,
     intent: query.intent,
     source: query.source,
@@ -85,7 +110,7 @@ export async function adminLeadRoutes(
       const { cursor, limit: pageSize, ...filters } = request.query;
       const after = cursor ? decodeCursor(cursor) : undefined;
       if (after === null) throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API issued');
-      return listLeads(storage, filtersOf(filters), { after, limit: pageSize });
+      return listLeads(storage, filtersOf(filters, principalOf(request)), { after, limit: pageSize });
     },
   );
 
@@ -97,7 +122,8 @@ export async function adminLeadRoutes(
     },
     async (request, reply) => {
       // Pulled page by page as the client reads: memory stays flat however many leads match.
-      const body = Readable.from(leadsCsv(iterateLeads(storage, filtersOf(request.query))));
+      const filters = filtersOf(request.query, principalOf(request));
+      const body = Readable.from(leadsCsv(iterateLeads(storage, filters)));
       body.on('error', (error) => request.log.error({ err: error }, 'Lead export failed mid-stream'));
       const stamp = new Date().toISOString().slice(0, 10);
       return reply
@@ -124,36 +150,63 @@ export async function adminLeadRoutes(
   typed.patch(
     '/api/admin/leads/:id',
     {
-      config: limit,
-      schema: { summary: 'Change status, assignee or add a note', params: leadParams, body: patchBody },
+      config: { ...limit, audit: { action: 'lead.update', resource: 'lead' } },
+      schema: {
+        summary: 'Change status, assignee (a team member id) or add a note',
+        params: leadParams,
+        body: patchBody,
+      },
     },
-    (request) =>
-      updateLead(storage, request.params.id, {
+    async (request) => {
+      const result = await updateLead(storage, request.params.id, {
         expectedVersion: request.body.version,
         status: request.body.status,
         assignedTo: request.body.assignedTo,
         note: request.body.note,
-        actor: request.body.actor ?? 'admin',
+        actor: principalOf(request).name,
+      });
+      // A closed or handed-over lead may free someone's capacity for a waiting lead.
+      if (result.changed && (request.body.status !== undefined || request.body.assignedTo !== undefined)) {
+        await assignWaitingLeads(storage, config.team.assignmentStrategy).catch((error: unknown) =>
+          request.log.warn({ err: error }, 'Waiting leads not assigned now; the next sweep will'),
+        );
+      }
+      return result;
+    },
+  );
+
+  typed.post(
+    '/api/admin/leads/:id/merge',
+    {
+      config: { ...limit, audit: { action: 'lead.merge', resource: 'lead' } },
+      schema: {
+        summary: 'Merge another lead into this one (dryRun: only say what would move)',
+        params: leadParams,
+        body: z.strictObject({
+          from: z.uuid({ error: 'must be a lead id' }),
+          dryRun: z.boolean().default(true),
+        }),
+      },
+    },
+    (request) =>
+      mergeLeads(storage, request.params.id, request.body.from, {
+        dryRun: request.body.dryRun,
+        actor: principalOf(request).name,
       }),
   );
 
   typed.post(
     '/api/admin/leads/:id/notes',
     {
-      config: limit,
+      config: { ...limit, audit: { action: 'lead.note', resource: 'lead' } },
       schema: {
         summary: 'Add a note to a lead',
         params: leadParams,
-        body: z.strictObject({ note: requiredText(5000), actor }),
+        body: z.strictObject({ note: requiredText(5000) }),
       },
     },
     async (request, reply) => {
-      const entry = await addNote(
-        storage,
-        request.params.id,
-        request.body.note,
-        request.body.actor ?? 'admin',
-      );
+      const entry = await addNote(storage, request.params.id, request.body.note, principalOf(request).name);
       return reply.code(201).send(entry);
     },
   );
@@ -161,13 +214,13 @@ export async function adminLeadRoutes(
   typed.post(
     '/api/admin/tasks/:taskId/complete',
     {
-      config: limit,
+      config: { ...limit, audit: { action: 'task.complete', resource: 'task' } },
       schema: {
         summary: 'Complete a follow-up task',
         params: z.object({ taskId: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
-        body: z.strictObject({ actor }).nullish(),
+        body: z.strictObject({}).nullish(),
       },
     },
-    (request) => completeTask(storage, request.params.taskId, request.body?.actor ?? 'admin'),
+    (request) => completeTask(storage, request.params.taskId, principalOf(request).name),
   );
 }

@@ -5,6 +5,7 @@ import { getStats, listNotifications, replayEvent } from '../../admin/admin-stor
 import type { Config } from '../../config.js';
 import type { Storage } from '../../storage/storage.js';
 import { optionalText } from '../../validation/text-fields.js';
+import { principalOf } from '../admin-auth.js';
 import { perMinute } from '../rate-limit.js';
 
 /** Admin operations: notification attempts, replay of dead events, dashboard stats. */
@@ -41,15 +42,15 @@ export async function adminOpsRoutes(
   typed.post(
     '/api/admin/events/:id/replay',
     {
-      config: limit,
+      config: { ...limit, audit: { action: 'event.replay', resource: 'event' } },
       schema: {
         summary: 'Queue a dead event for delivery again',
         params: z.object({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
-        body: z.strictObject({ actor: optionalText(100) }).nullish(),
+        body: z.strictObject({}).nullish(),
       },
     },
     async (request, reply) => {
-      const result = await replayEvent(storage, request.params.id, request.body?.actor ?? 'admin');
+      const result = await replayEvent(storage, request.params.id, principalOf(request).name);
       request.log.info({ eventId: result.eventId, eventType: result.eventType }, 'Dead event replayed');
       return reply.code(202).send(result);
     },

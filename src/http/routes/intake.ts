@@ -6,6 +6,7 @@ import type { Config } from '../../config.js';
 import { captureLead } from '../../leads/capture-lead.js';
 import { chatbotLeadSchema, contactFormSchema, type LeadSubmission, LIMITS } from '../../leads/lead-input.js';
 import type { Storage } from '../../storage/storage.js';
+import { businessDeadline } from '../../team/business-hours.js';
 import { errorResponses } from '../error-schemas.js';
 import { HttpError } from '../errors.js';
 import { perMinute } from '../rate-limit.js';
@@ -28,6 +29,8 @@ const acceptedLead = z.object({
   id: z.uuid(),
   createdAt: z.string(),
   duplicate: z.boolean(),
+  /** The submission was added as a new inquiry to an open lead with the same email or phone. */
+  returning: z.boolean(),
 });
 
 export async function intakeRoutes(
@@ -48,7 +51,7 @@ export async function intakeRoutes(
       request.log.info({ honeypot: true }, 'Honeypot field filled: submission dropped');
       return reply
         .code(201)
-        .send({ id: randomUUID(), createdAt: new Date().toISOString(), duplicate: false });
+        .send({ id: randomUUID(), createdAt: new Date().toISOString(), duplicate: false, returning: false });
     }
     if (headerKey && submission.idempotencyKey && headerKey !== submission.idempotencyKey) {
       throw new HttpError(
@@ -60,6 +63,16 @@ export async function intakeRoutes(
     const result = await captureLead(storage, submission.lead, {
       idempotencyKey: headerKey ?? submission.idempotencyKey,
       slaMinutes: config.leads.slaFirstResponseMinutes,
+      assignment: config.team.assignmentStrategy,
+      duplicateWindowDays: config.leads.duplicateWindowDays,
+      slaDueAt: config.team.businessHours
+        ? businessDeadline(
+            new Date(),
+            config.leads.slaFirstResponseMinutes,
+            config.team.businessHours,
+            config.team.timeZone,
+          )
+        : undefined,
       onAnnounceError: (error) =>
         request.log.warn(
           { err: error },
@@ -72,13 +85,21 @@ export async function intakeRoutes(
         `Successfully created conversation ${result.id}`,
       );
       request.log.info({ eventId: result.eventId, conversationId: result.id }, 'Event emitted: lead.created');
+    } else if (!result.replayed) {
+      request.log.info(
+        { conversationId: result.id, eventId: result.eventId },
+        'Returning lead: submission stored as a new inquiry (lead.returned)',
+      );
     } else {
       request.log.info({ conversationId: result.id }, 'Idempotent repeat: returning the original lead');
       reply.header('idempotent-replayed', 'true');
     }
-    return reply
-      .code(result.created ? 201 : 200)
-      .send({ id: result.id, createdAt: result.createdAt, duplicate: !result.created });
+    return reply.code(result.replayed ? 200 : 201).send({
+      id: result.id,
+      createdAt: result.createdAt,
+      duplicate: result.replayed,
+      returning: result.returning,
+    });
   };
 
   const responses = {
