@@ -397,7 +397,8 @@ $$;
 --   Idempotency keys are checked again under the lock: a concurrent repeat of the same
 --   request that committed while we waited is a replay, not an inquiry.
 -- * Assignment: waiting leads first (longest-waiting first), then the new lead gets
---   team_pick_member's choice, or waits in the queue when nobody is available.
+--   team_pick_member's choice, or waits in the queue when the team has active members
+--   but none is available now.
 -- p_options: {"assignment": "round_robin"|"least_open"|"none", "duplicateWindowDays": 30,
 --             "slaDueAt": ISO time or null (business-hours deadline computed by the app)}.
 create or replace function capture_lead(
@@ -423,6 +424,7 @@ declare
   v_event_id bigint;
   v_lock text;
   v_replay jsonb;
+  v_queue boolean := false;
 begin
   v_replay := capture_lead_find_replay(p_idempotency_key, p_fingerprint);
   if v_replay is not null then
@@ -455,11 +457,14 @@ begin
 
   v_sla_due := coalesce((p_options->>'slaDueAt')::timestamptz, v_now + make_interval(mins => p_sla_minutes));
 
-  if v_strategy <> 'none' then
+  -- Without an active team there is nobody to wait for: the lead is simply unowned
+  -- (not queued, so a team added later does not inherit the whole history).
+  if v_strategy <> 'none' and exists (select 1 from team_members where active) then
     if exists (select 1 from conversations where assignment_waiting_since is not null) then
       perform assign_waiting_leads(v_strategy, v_now, 20);
     end if;
     v_member := team_pick_member(v_strategy, v_now);
+    v_queue := v_member.id is null;
   end if;
 
   insert into conversations (
@@ -470,7 +475,7 @@ begin
     p_lead->>'customerName', v_phone, v_email, p_lead->>'intent', p_lead->>'message', v_source, 'new',
     coalesce(p_lead->'metadata', '{}'::jsonb), p_idempotency_key, p_fingerprint, v_sla_due,
     v_member.id, v_member.name, case when v_member.id is not null then v_now end,
-    case when v_strategy <> 'none' and v_member.id is null then v_now end
+    case when v_queue then v_now end
   )
   on conflict (idempotency_key) do nothing
   returning id, created_at into v_id, v_created_at;
@@ -627,8 +632,11 @@ $$;
 --   again and stays where it is (sla_breach_count 2: never a third time).
 -- Merged tombstones are never swept.
 -- p_options: {"reassignOnBreach": true, "assignment": "round_robin", "escalationDueAt": ISO}.
-create or replace function sweep_sla_breaches(p_now timestamptz, p_limit integer, p_options jsonb)
-returns jsonb
+-- p_options comes first because it is the one argument without a default (named
+-- calls do not care about order; a call without p_options still finds the old sweep).
+create or replace function sweep_sla_breaches(
+  p_options jsonb, p_now timestamptz default now(), p_limit integer default 500
+) returns jsonb
 language plpgsql as $$
 declare
   v_reassign boolean := coalesce((p_options->>'reassignOnBreach')::boolean, true);
@@ -1122,7 +1130,7 @@ revoke all on function team_authenticate(text) from public, anon, authenticated;
 revoke all on function assign_waiting_leads(text, timestamptz, integer) from public, anon, authenticated;
 revoke all on function capture_lead(jsonb, text, text, integer, jsonb) from public, anon, authenticated;
 revoke all on function announce_lead_event(bigint, uuid) from public, anon, authenticated;
-revoke all on function sweep_sla_breaches(timestamptz, integer, jsonb) from public, anon, authenticated;
+revoke all on function sweep_sla_breaches(jsonb, timestamptz, integer) from public, anon, authenticated;
 revoke all on function admin_list_leads(text, text, text, boolean, text, timestamptz, timestamptz,
   timestamptz, uuid, integer, uuid, boolean) from public, anon, authenticated;
 revoke all on function admin_merge_leads(uuid, uuid, boolean, text) from public, anon, authenticated;
@@ -1137,7 +1145,7 @@ grant execute on function team_authenticate(text) to service_role;
 grant execute on function assign_waiting_leads(text, timestamptz, integer) to service_role;
 grant execute on function capture_lead(jsonb, text, text, integer, jsonb) to service_role;
 grant execute on function announce_lead_event(bigint, uuid) to service_role;
-grant execute on function sweep_sla_breaches(timestamptz, integer, jsonb) to service_role;
+grant execute on function sweep_sla_breaches(jsonb, timestamptz, integer) to service_role;
 grant execute on function admin_list_leads(text, text, text, boolean, text, timestamptz, timestamptz,
   timestamptz, uuid, integer, uuid, boolean) to service_role;
 grant execute on function admin_merge_leads(uuid, uuid, boolean, text) to service_role;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
+import { addMember } from '../team/fixtures.js';
 import { auth, createLead, generousLimits, makeOverdue } from './fixtures.js';
 
 describeEachDatabase('admin lead API', (kind) => {
@@ -250,17 +251,23 @@ describeEachDatabase('admin lead API', (kind) => {
 
     it('changes status, assignee and note in one transaction with timeline entries and an event', async () => {
       const { id } = await createLead(db.storage);
-      const response = await patch(id, {
-        version: 1,
-        status: 'contacted',
-        assignedTo: 'sam@sales.test',
-        note: 'Called, wants a viewing',
-        actor: 'sam',
+      // The actor is whoever signs in (here Sam, with his own token), never body text.
+      const sam = await addMember(t.app, { name: 'sam' });
+      const response = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/admin/leads/${id}`,
+        headers: sam.auth,
+        payload: { version: 1, status: 'contacted', assignedTo: sam.id, note: 'Called, wants a viewing' },
       });
       expect(response.statusCode).toBe(200);
       const { lead, changed } = response.json();
       expect(changed).toBe(true);
-      expect(lead).toMatchObject({ status: 'contacted', assignedTo: 'sam@sales.test', version: 2 });
+      expect(lead).toMatchObject({
+        status: 'contacted',
+        assignedTo: sam.id,
+        assignee: { id: sam.id, name: 'sam' },
+        version: 2,
+      });
       expect(lead.firstResponseAt).not.toBeNull();
 
       const timeline = await db.storage.query<{ entry_type: string; actor: string }>(
@@ -297,7 +304,8 @@ describeEachDatabase('admin lead API', (kind) => {
 
     it('answers 409 to a stale version and changes nothing', async () => {
       const { id } = await createLead(db.storage);
-      expect((await patch(id, { version: 1, assignedTo: 'first' })).statusCode).toBe(200);
+      const first = await addMember(t.app, { name: 'first' });
+      expect((await patch(id, { version: 1, assignedTo: first.id })).statusCode).toBe(200);
       const stale = await patch(id, { version: 1, status: 'lost' });
       expect(stale.statusCode).toBe(409);
       expect(stale.json().error).toBe('conflict');
@@ -324,9 +332,15 @@ describeEachDatabase('admin lead API', (kind) => {
 
     it('clears the assignee with null and validates the body', async () => {
       const { id } = await createLead(db.storage);
-      await patch(id, { version: 1, assignedTo: 'x' });
+      const x = await addMember(t.app);
+      await patch(id, { version: 1, assignedTo: x.id });
       const cleared = await patch(id, { version: 2, assignedTo: null });
       expect(cleared.json().lead.assignedTo).toBeNull();
+      // assignedTo is a member id: free text and unknown ids are refused.
+      expect((await patch(id, { version: 3, assignedTo: 'sam' })).statusCode).toBe(400);
+      const unknown = await patch(id, { version: 3, assignedTo: crypto.randomUUID() });
+      expect(unknown.statusCode).toBe(422);
+      expect((await patch(id, { version: 3, status: 'won', actor: 'someone' })).statusCode).toBe(400);
       expect((await patch(id, { version: 3 })).statusCode).toBe(400);
       expect((await patch(id, { version: 3, status: 'archived' })).statusCode).toBe(400);
       expect((await patch(id, { version: 3, status: 'won', extra: 1 })).statusCode).toBe(400);
@@ -341,13 +355,14 @@ describeEachDatabase('admin lead API', (kind) => {
         method: 'POST',
         url: `/api/admin/leads/${id}/notes`,
         headers: auth,
-        payload: { note: 'Prefers WhatsApp', actor: 'ana' },
+        payload: { note: 'Prefers WhatsApp' },
       });
       expect(response.statusCode).toBe(201);
+      // Signed in with the owner key: the actor is the owner.
       expect(response.json()).toMatchObject({
         type: 'note',
         details: { note: 'Prefers WhatsApp' },
-        actor: 'ana',
+        actor: 'owner',
       });
       const detail = (await get(`/api/admin/leads/${id}`)).json();
       expect(detail.timeline.map((e: { type: string }) => e.type)).toEqual(['lead_created', 'note']);

@@ -91,7 +91,7 @@ describeEachDatabase('GET /api/admin/stream (SSE over real HTTP)', (kind) => {
       const patched = await fetch(`${base}/api/admin/leads/${id}`, {
         method: 'PATCH',
         headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ version: 1, assignedTo: 'sam' }),
+        body: JSON.stringify({ version: 1, status: 'contacted' }),
       });
       expect(patched.status).toBe(200);
       await waitFor(

@@ -9,8 +9,13 @@ import { TEST_SECRETS } from './secrets.js';
 export const TEST_ADMIN_KEY = TEST_SECRETS.adminApiKey;
 
 /** A config as the process would parse it, from test-chosen environment variables. */
+/**
+ * Returning-lead detection is off unless a test asks for it (DUPLICATE_WINDOW_DAYS):
+ * most suites post the same sample contact again and again and test other things;
+ * tests/team/returning-leads.test.ts covers the default.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'info', ...env });
+  return loadConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'info', DUPLICATE_WINDOW_DAYS: '0', ...env });
 }
 
 export interface TestApp {
