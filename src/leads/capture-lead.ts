@@ -30,6 +30,8 @@ export interface CaptureOptions {
   duplicateWindowDays?: number;
   /** The first-response deadline when business hours apply (computed by the caller). */
   slaDueAt?: Date | undefined;
+  /** The clock for working hours and the duplicate window (tests move it); the database's when absent. */
+  now?: Date | undefined;
   /**
    * Called if the post-commit wake-up fails. The lead is stored regardless; workers
    * find it at their next poll.
@@ -75,6 +77,7 @@ export async function captureLead(
         assignment: options.assignment ?? 'none',
         duplicateWindowDays: options.duplicateWindowDays ?? 0,
         slaDueAt: options.slaDueAt?.toISOString() ?? null,
+        now: options.now?.toISOString() ?? null,
       },
     });
     const returning = raw.returning === true;

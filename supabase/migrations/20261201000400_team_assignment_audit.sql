@@ -400,7 +400,8 @@ $$;
 --   team_pick_member's choice, or waits in the queue when the team has active members
 --   but none is available now.
 -- p_options: {"assignment": "round_robin"|"least_open"|"none", "duplicateWindowDays": 30,
---             "slaDueAt": ISO time or null (business-hours deadline computed by the app)}.
+--             "slaDueAt": ISO time or null (business-hours deadline computed by the app),
+--             "now": ISO time or null (the clock; the transaction's when null)}.
 create or replace function capture_lead(
   p_lead jsonb,
   p_idempotency_key text,
@@ -415,7 +416,9 @@ declare
   v_email text := nullif(p_lead->>'customerEmail', '');
   v_phone text := nullif(p_lead->>'customerPhone', '');
   v_source text := coalesce(p_lead->>'source', 'chatbot');
-  v_now timestamptz := now();
+  -- The clock for working hours and the duplicate window: the transaction's, unless
+  -- the caller passes one (tests drive shifts with it).
+  v_now timestamptz := coalesce((p_options->>'now')::timestamptz, now());
   v_sla_due timestamptz;
   v_existing conversations%rowtype;
   v_member team_members%rowtype;
