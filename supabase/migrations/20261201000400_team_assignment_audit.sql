@@ -206,6 +206,7 @@ create or replace function team_pick_member(
 language plpgsql as $$
 declare
   v_ids uuid[];
+  v_turn integer;
   v_member team_members%rowtype;
 begin
   if p_strategy = 'none' then
@@ -223,8 +224,10 @@ begin
   if v_ids is null then
     return v_member;
   end if;
-  select * into v_member from team_members
-   where id = v_ids[(nextval('team_round_robin_seq') % array_length(v_ids, 1))::int + 1];
+  -- The turn is taken once, into a variable: inside the WHERE clause the volatile
+  -- nextval() would run once per row scanned.
+  v_turn := (nextval('team_round_robin_seq') % array_length(v_ids, 1))::int + 1;
+  select * into v_member from team_members where id = v_ids[v_turn];
   return v_member;
 end
 $$;
