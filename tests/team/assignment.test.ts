@@ -59,7 +59,12 @@ describeEachDatabase('lead assignment', (kind) => {
       // A second API instance: its own connection pool on Postgres; the same
       // in-process database on PGlite (which cannot be shared between processes).
       const storage = db.url
-        ? openPostgresStorage({ connectionString: db.url, poolMax: 10, connectTimeoutMs: 3000, queryTimeoutMs: 15_000 })
+        ? openPostgresStorage({
+            connectionString: db.url,
+            poolMax: 10,
+            connectTimeoutMs: 3000,
+            queryTimeoutMs: 15_000,
+          })
         : db.storage;
       second = { storage, app: await buildTestApp(storage, { env: generousLimits }) };
     });
@@ -113,10 +118,13 @@ describeEachDatabase('lead assignment', (kind) => {
         await startWorker(second.storage, channels.env),
       ];
       try {
-        await waitFor(() => channels.slack.delivered().length >= 100 && channels.smtp.messages.length >= 100, {
-          timeoutMs: 60_000,
-          message: '100 Slack alerts and 100 emails',
-        });
+        await waitFor(
+          () => channels.slack.delivered().length >= 100 && channels.smtp.messages.length >= 100,
+          {
+            timeoutMs: 60_000,
+            message: '100 Slack alerts and 100 emails',
+          },
+        );
       } finally {
         await Promise.all(workers.map((worker) => worker.stop()));
       }
@@ -195,8 +203,12 @@ describeEachDatabase('lead assignment', (kind) => {
     );
     expect(waiting!.assignment_waiting_since).not.toBeNull();
     // Nobody on shift on Sunday; Monday 09:00 Berlin (07:00 UTC, CEST since Sunday) the shift starts.
-    expect((await assignWaitingLeads(db.storage, 'round_robin', new Date('2026-03-29T12:00:00Z'))).assigned).toBe(0);
-    expect((await assignWaitingLeads(db.storage, 'round_robin', new Date('2026-03-30T06:59:00Z'))).assigned).toBe(0);
+    expect(
+      (await assignWaitingLeads(db.storage, 'round_robin', new Date('2026-03-29T12:00:00Z'))).assigned,
+    ).toBe(0);
+    expect(
+      (await assignWaitingLeads(db.storage, 'round_robin', new Date('2026-03-30T06:59:00Z'))).assigned,
+    ).toBe(0);
     const monday = await assignWaitingLeads(db.storage, 'round_robin', new Date('2026-03-30T07:00:00Z'));
     expect(monday.ids).toEqual([saturday.id]);
     const [row] = await db.storage.query<{ assignee_id: string }>(
@@ -244,7 +256,12 @@ describeEachDatabase('lead assignment', (kind) => {
   it('drains the waiting queue longest-waiting first when a member comes back', async () => {
     const away = await addMember(t.app, { name: 'Back Soon', capacity: 2 });
     const holder = await addMember(t.app, { name: 'Holder', capacity: 0 });
-    await t.app.inject({ method: 'PATCH', url: `/api/admin/team/${away.id}`, headers: auth, payload: { active: false } });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/team/${away.id}`,
+      headers: auth,
+      payload: { active: false },
+    });
     const waiting = [];
     for (let i = 0; i < 3; i++) {
       waiting.push((await captureLead(db.storage, lead(), { slaMinutes: 5, assignment: 'round_robin' })).id);
@@ -280,8 +297,12 @@ describeEachDatabase('lead assignment', (kind) => {
     const byMe = await list('assignedTo=me', me.auth);
     expect(byMe.items.map((item: { id: string }) => item.id)).toEqual([mine.id]);
     expect(byMe.items[0].assignee).toEqual({ id: me.id, name: 'Me Myself' });
-    expect((await list(`assignedTo=${me.id}`)).items.map((item: { id: string }) => item.id)).toEqual([mine.id]);
-    const unassigned = (await list('assignedTo=unassigned&limit=200')).items.map((item: { id: string }) => item.id);
+    expect((await list(`assignedTo=${me.id}`)).items.map((item: { id: string }) => item.id)).toEqual([
+      mine.id,
+    ]);
+    const unassigned = (await list('assignedTo=unassigned&limit=200')).items.map(
+      (item: { id: string }) => item.id,
+    );
     expect(unassigned).toContain(nobodys.id);
     expect(unassigned).not.toContain(mine.id);
     const owner = await t.app.inject({ method: 'GET', url: '/api/admin/leads?assignedTo=me', headers: auth });

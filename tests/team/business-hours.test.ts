@@ -16,7 +16,12 @@ describe('business-hours SLA clock', () => {
       sat: { open: 600, close: 840 },
     });
     expect(parseBusinessHours('fri-mon 08:00-24:00').sun).toEqual({ open: 480, close: 1440 });
-    for (const bad of ['weekdays 9-5', 'mon-fri 18:00-09:00', 'mon 09:00-18:00, mon 10:00-11:00', 'xyz 09:00-10:00']) {
+    for (const bad of [
+      'weekdays 9-5',
+      'mon-fri 18:00-09:00',
+      'mon 09:00-18:00, mon 10:00-11:00',
+      'xyz 09:00-10:00',
+    ]) {
       expect(() => parseBusinessHours(bad)).toThrow();
     }
   });
@@ -60,8 +65,8 @@ describe('business-hours SLA clock', () => {
       '2026-03-30T09:05:00.000Z',
     );
     // Two full business days and a bit.
-    expect(businessDeadline(at('2026-03-26T17:00:00Z'), 60 + 9 * 60 + 15, weekdays, 'UTC').toISOString()).toBe(
-      '2026-03-30T09:15:00.000Z',
-    );
+    expect(
+      businessDeadline(at('2026-03-26T17:00:00Z'), 60 + 9 * 60 + 15, weekdays, 'UTC').toISOString(),
+    ).toBe('2026-03-30T09:15:00.000Z');
   });
 });

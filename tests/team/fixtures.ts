@@ -22,7 +22,12 @@ export async function addMember(
     method: 'POST',
     url: '/api/admin/team',
     headers: { authorization: `Bearer ${key}` },
-    payload: { name: `Agent ${counter}`, email: `agent${counter}.${Date.now()}@sales.test`, role: 'agent', ...body },
+    payload: {
+      name: `Agent ${counter}`,
+      email: `agent${counter}.${Date.now()}@sales.test`,
+      role: 'agent',
+      ...body,
+    },
   });
   if (response.statusCode !== 201) {
     throw new Error(`adding a member failed: ${response.statusCode} ${response.body}`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildLeadAlert } from '../../src/notifications/lead-alert.js';
 import { formatEmail } from '../../src/notifications/format.js';
+import { buildLeadAlert } from '../../src/notifications/lead-alert.js';
 import { auth, generousLimits } from '../admin/fixtures.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
@@ -47,7 +47,12 @@ describeEachDatabase('returning leads', (kind) => {
     expect(bodies.every((body) => body.duplicate === false)).toBe(true);
     const [id] = [...ids];
 
-    const [counts] = await db.storage.query<{ leads: number; inquiries: number; returned: number; created: number }>(
+    const [counts] = await db.storage.query<{
+      leads: number;
+      inquiries: number;
+      returned: number;
+      created: number;
+    }>(
       `select (select count(*)::int from conversations where customer_email = 'twenty@example.com') as leads,
               (select count(*)::int from lead_inquiries where conversation_id = $1) as inquiries,
               (select count(*)::int from lead_events where conversation_id = $1 and event_type = 'lead.returned') as returned,
@@ -56,7 +61,9 @@ describeEachDatabase('returning leads', (kind) => {
     );
     expect(counts).toEqual({ leads: 1, inquiries: 19, returned: 19, created: 1 });
 
-    const detail = (await t.app.inject({ method: 'GET', url: `/api/admin/leads/${id}`, headers: auth })).json();
+    const detail = (
+      await t.app.inject({ method: 'GET', url: `/api/admin/leads/${id}`, headers: auth })
+    ).json();
     expect(detail.inquiries).toHaveLength(19);
     const returnedTitles = detail.timeline.filter((entry: { type: string }) => entry.type === 'returned');
     expect(returnedTitles).toHaveLength(19);
@@ -132,7 +139,9 @@ describeEachDatabase('returning leads', (kind) => {
     expect(next.json().id).not.toBe(won.id);
 
     const old = (await post({ customerName: 'Old Oscar', customerEmail: 'oscar@example.com' })).json();
-    await db.storage.query(`update conversations set created_at = now() - interval '31 days' where id = $1`, [old.id]);
+    await db.storage.query(`update conversations set created_at = now() - interval '31 days' where id = $1`, [
+      old.id,
+    ]);
     const fresh = await post({ customerName: 'Old Oscar', customerEmail: 'oscar@example.com' });
     expect(fresh.json().returning).toBe(false);
   });

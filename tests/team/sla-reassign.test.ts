@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { captureLead } from '../../src/leads/capture-lead.js';
-import { buildLeadAlert } from '../../src/notifications/lead-alert.js';
 import { formatSlack } from '../../src/notifications/format.js';
+import { buildLeadAlert } from '../../src/notifications/lead-alert.js';
 import { type SlaAutomation, sweepSlaBreaches } from '../../src/sla/sla-sweeper.js';
 import { parseBusinessHours } from '../../src/team/business-hours.js';
 import { generousLimits } from '../admin/fixtures.js';
@@ -39,8 +39,11 @@ describeEachDatabase('SLA automation: reassign on breach', (kind) => {
       [id],
     );
   const owner = async (id: string) =>
-    (await db.storage.query<{ assignee_id: string }>('select assignee_id from conversations where id = $1', [id]))[0]!
-      .assignee_id;
+    (
+      await db.storage.query<{ assignee_id: string }>('select assignee_id from conversations where id = $1', [
+        id,
+      ])
+    )[0]!.assignee_id;
 
   it('moves a breached lead once, escalates naming both, and a second breach escalates without moving it', async () => {
     const ann = await addMember(t.app, { name: 'Ann', slackUserId: 'U0ANN' });
@@ -132,10 +135,17 @@ describeEachDatabase('SLA automation: reassign on breach', (kind) => {
     await addMember(t.app, { name: 'Late' });
     // Swept on Friday 27 March 2026 at 17:55 Berlin: the new owner's 10 minutes end Monday 09:05.
     const friday = new Date('2026-03-27T16:55:00Z');
-    await db.storage.query('update conversations set sla_due_at = $2 where id = $1', [id, minutesAfter(friday, -1)]);
+    await db.storage.query('update conversations set sla_due_at = $2 where id = $1', [
+      id,
+      minutesAfter(friday, -1),
+    ]);
     await sweepSlaBreaches(db.storage, {
       now: friday,
-      automation: { ...automation, businessHours: parseBusinessHours('mon-fri 09:00-18:00'), timeZone: 'Europe/Berlin' },
+      automation: {
+        ...automation,
+        businessHours: parseBusinessHours('mon-fri 09:00-18:00'),
+        timeZone: 'Europe/Berlin',
+      },
     });
     const [row] = await db.storage.query<{ sla_escalation_due_at: Date }>(
       'select sla_escalation_due_at from conversations where id = $1',

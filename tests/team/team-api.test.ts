@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { auth, generousLimits } from '../admin/fixtures.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
@@ -18,7 +18,12 @@ describeEachDatabase('team API and member sign-in', (kind) => {
   });
 
   const inject = (method: 'GET' | 'POST' | 'PATCH', url: string, headers: object, payload?: object) =>
-    t.app.inject({ method, url, headers: headers as Record<string, string>, ...(payload ? { payload } : {}) });
+    t.app.inject({
+      method,
+      url,
+      headers: headers as Record<string, string>,
+      ...(payload ? { payload } : {}),
+    });
 
   it('adds a member and shows their access token once; only its hash is stored', async () => {
     const created = await inject('POST', '/api/admin/team', auth, {
@@ -33,7 +38,12 @@ describeEachDatabase('team API and member sign-in', (kind) => {
     expect(created.headers['cache-control']).toBe('no-store');
     const { member, token } = created.json();
     expect(token).toMatch(/^lrm_[\w-]{43}$/);
-    expect(member).toMatchObject({ name: 'Alice Admin', email: 'alice@sales.test', role: 'admin', active: true });
+    expect(member).toMatchObject({
+      name: 'Alice Admin',
+      email: 'alice@sales.test',
+      role: 'admin',
+      active: true,
+    });
     expect(member.tokenHint).toBe(token.slice(0, 8));
     expect(JSON.stringify(member)).not.toContain(token);
 
@@ -41,9 +51,13 @@ describeEachDatabase('team API and member sign-in', (kind) => {
     expect(listed.body).not.toContain(token);
     expect(listed.body).not.toContain('tokenHash');
     // Nothing in the database holds the token itself.
-    const rows = await db.storage.query<{ row: string }>('select row_to_json(m)::text as row from team_members m');
+    const rows = await db.storage.query<{ row: string }>(
+      'select row_to_json(m)::text as row from team_members m',
+    );
     expect(rows.some((row) => row.row.includes(token))).toBe(false);
-    const audits = await db.storage.query<{ row: string }>('select row_to_json(a)::text as row from audit_logs a');
+    const audits = await db.storage.query<{ row: string }>(
+      'select row_to_json(a)::text as row from audit_logs a',
+    );
     expect(audits.some((row) => row.row.includes(token))).toBe(false);
     // Nor any log line.
     expect(t.logs.text()).not.toContain(token);
@@ -68,7 +82,11 @@ describeEachDatabase('team API and member sign-in', (kind) => {
       expect.arrayContaining(['email', 'role', 'workingHours.timezone', 'workingHours.days.mon']),
     );
     await addMember(t.app, { email: 'dupe@sales.test' });
-    const dupe = await inject('POST', '/api/admin/team', auth, { name: 'D', email: 'DUPE@sales.test', role: 'agent' });
+    const dupe = await inject('POST', '/api/admin/team', auth, {
+      name: 'D',
+      email: 'DUPE@sales.test',
+      role: 'agent',
+    });
     expect(dupe.statusCode).toBe(409);
   });
 
@@ -76,7 +94,11 @@ describeEachDatabase('team API and member sign-in', (kind) => {
     const agent = await addMember(t.app, { name: 'Andy Agent' });
     const attempts = [
       await inject('GET', '/api/admin/team', agent.auth),
-      await inject('POST', '/api/admin/team', agent.auth, { name: 'Mallory', email: 'm@x.test', role: 'admin' }),
+      await inject('POST', '/api/admin/team', agent.auth, {
+        name: 'Mallory',
+        email: 'm@x.test',
+        role: 'admin',
+      }),
       await inject('PATCH', `/api/admin/team/${agent.id}`, agent.auth, { role: 'admin' }),
       await inject('POST', `/api/admin/team/${agent.id}/token`, agent.auth),
       await inject('GET', '/api/admin/audit', agent.auth),
@@ -89,8 +111,20 @@ describeEachDatabase('team API and member sign-in', (kind) => {
       [agent.id],
     );
     expect(refused).toEqual([
-      { action: 'team.create', status: 'failure', http_status: 403, actor_name: 'Andy Agent', actor_role: 'agent' },
-      { action: 'team.update', status: 'failure', http_status: 403, actor_name: 'Andy Agent', actor_role: 'agent' },
+      {
+        action: 'team.create',
+        status: 'failure',
+        http_status: 403,
+        actor_name: 'Andy Agent',
+        actor_role: 'agent',
+      },
+      {
+        action: 'team.update',
+        status: 'failure',
+        http_status: 403,
+        actor_name: 'Andy Agent',
+        actor_role: 'agent',
+      },
       {
         action: 'team.token_rotate',
         status: 'failure',
@@ -102,9 +136,9 @@ describeEachDatabase('team API and member sign-in', (kind) => {
     // An admin member (not only the owner) manages the team.
     const admin = await addMember(t.app, { role: 'admin' });
     expect((await inject('GET', '/api/admin/team', admin.auth)).statusCode).toBe(200);
-    expect((await inject('PATCH', `/api/admin/team/${agent.id}`, admin.auth, { active: false })).json()).toMatchObject(
-      { active: false },
-    );
+    expect(
+      (await inject('PATCH', `/api/admin/team/${agent.id}`, admin.auth, { active: false })).json(),
+    ).toMatchObject({ active: false });
   });
 
   it('rotating a token ends the old one at once', async () => {
@@ -114,7 +148,9 @@ describeEachDatabase('team API and member sign-in', (kind) => {
     const { token } = rotated.json();
     expect(token).not.toBe(member.token);
     expect((await inject('GET', '/api/admin/stats', member.auth)).statusCode).toBe(401);
-    expect((await inject('GET', '/api/admin/stats', { authorization: `Bearer ${token}` })).statusCode).toBe(200);
+    expect((await inject('GET', '/api/admin/stats', { authorization: `Bearer ${token}` })).statusCode).toBe(
+      200,
+    );
     const [row] = await db.storage.query<{ action: string; actor_role: string }>(
       `select action, actor_role from audit_logs where resource_id = $1 and action = 'team.token_rotate'`,
       [member.id],
@@ -125,6 +161,8 @@ describeEachDatabase('team API and member sign-in', (kind) => {
 
   it('a token shaped like a member token but unknown gets 401', async () => {
     const fake = `lrm_${'A'.repeat(43)}`;
-    expect((await inject('GET', '/api/admin/leads', { authorization: `Bearer ${fake}` })).statusCode).toBe(401);
+    expect((await inject('GET', '/api/admin/leads', { authorization: `Bearer ${fake}` })).statusCode).toBe(
+      401,
+    );
   });
 });
