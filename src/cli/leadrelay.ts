@@ -6,7 +6,7 @@ import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
 import { runHealthChecks } from '../ops/health-report.js';
-import { sweepSlaBreaches } from '../sla/sla-sweeper.js';
+import { slaAutomationOf, sweepSlaBreaches } from '../sla/sla-sweeper.js';
 import { migrate } from '../storage/migrator.js';
 import { openStorage } from '../storage/open-storage.js';
 import { isSqlStorage, type Storage } from '../storage/storage.js';
@@ -196,7 +196,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
     .action(async () => {
       const cfg = config();
       await withStorage(cfg, async (storage) => {
-        const swept = await sweepSlaBreaches(storage);
+        const swept = await sweepSlaBreaches(storage, { automation: slaAutomationOf(cfg) });
         io.out(
           swept.breached === 0
             ? 'No lead is past its first-response SLA.\n'
