@@ -121,6 +121,8 @@ alter table lead_inquiries enable row level security;
 alter table audit_logs enable row level security;
 revoke all on table team_members, lead_inquiries, audit_logs from public, anon, authenticated;
 grant select, insert, update, delete on table team_members, lead_inquiries, audit_logs to service_role;
+-- Supabase's default privileges grant new sequences to the API roles: take them back.
+revoke all on sequence lead_inquiries_id_seq, audit_logs_id_seq from public, anon, authenticated;
 
 -- The round-robin counter. A sequence, not a row: nextval never blocks and never
 -- rolls back, so concurrent captures on any number of API instances each take the
