@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nullableText, requiredText } from '../validation/text-fields.js';
 import { minutesOfTime } from './business-hours.js';
 import { isTimeZone, WEEKDAYS } from './time-zones.js';
 
@@ -21,16 +22,14 @@ export const workingHoursSchema = z.strictObject({
   days: z.strictObject(Object.fromEntries(WEEKDAYS.map((day) => [day, dayWindow.optional()]))),
 });
 
-const text = (max: number) => z.string().trim().min(1, { error: 'must not be empty' }).max(max);
-
 export const memberFields = {
-  name: text(120),
+  name: requiredText(120),
   email: z
     .email({ error: 'must be an email address' })
     .max(254)
     .transform((value) => value.toLowerCase()),
   role: z.enum(['admin', 'agent'], { error: 'must be admin or agent' }),
-  phone: text(32).nullable().optional(),
+  phone: nullableText(32),
   slackUserId: z
     .string()
     .regex(/^[UW][A-Z0-9]{2,20}$/, { error: 'must be a Slack user id such as U024BE7LH' })
