@@ -79,6 +79,19 @@ describe.skipIf(!hasChromium)('admin dashboard in Chromium', () => {
       [ids['Late Larry']],
     );
     await killEvent(db.storage, Number(larry!.id), ['slack', 'telegram']);
+    // Text typed by strangers: long unbroken words must wrap, never widen the page.
+    ids['Wide Wanda'] = (
+      await createLead(db.storage, {
+        customerName: `Wanda ${'W'.repeat(110)}`,
+        customerEmail: `${'w'.repeat(60)}@${'x'.repeat(60)}.example.com`,
+        intent: 'i'.repeat(64),
+        message: `https://example.com/${'a'.repeat(400)} <script>alert(1)</script>`,
+      })
+    ).id;
+    await db.storage.query(
+      `update conversations set created_at = now() - interval '20 minutes' where id = $1`,
+      [ids['Wide Wanda']],
+    );
     await makeOverdue(db.storage, ids['Late Larry']!);
     await db.storage.call('sweep_sla_breaches', {});
   });
@@ -217,6 +230,10 @@ describe.skipIf(!hasChromium)('admin dashboard in Chromium', () => {
         await page.getByRole('region', { name: 'telegram deliveries' }).waitFor();
         await screenshot(page, `lead-detail-${label}`);
         await screenshotOf(page.locator('.detail'), `lead-card-${label}`);
+        await leadRows(page).filter({ hasText: 'Wanda' }).click();
+        await page.locator('#detail-heading').filter({ hasText: 'Wanda' }).waitFor();
+        expect(await overflows(page)).toEqual([]);
+        expect(await page.locator('.detail script').count()).toBe(0);
         expect(await overflows(page)).toEqual([]);
         expect(await seriousViolations(page)).toEqual([]);
 
