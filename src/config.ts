@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_HONEYPOT_FIELD, INTAKE_FIELDS } from './leads/lead-input.js';
 import { parseBusinessHours } from './team/business-hours.js';
 import { isTimeZone } from './team/time-zones.js';
 
@@ -56,6 +58,60 @@ const e164List = commaList.pipe(
   z.array(z.string().regex(E164, { error: 'must list E.164 phone numbers such as +971501234567' })),
 );
 
+/** proxy-addr's named ranges, which Fastify accepts beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IP address, a CIDR (10.0.0.0/8), an IPv4 address/netmask, or a named range. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (rest.length > 0 || family === 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+/**
+ * TRUST_PROXY, as Fastify 5 accepts it: unset/false trusts no proxy (X-Forwarded-For
+ * is ignored), true trusts every hop, otherwise a comma-separated list of proxy
+ * addresses, CIDRs or named ranges. A hop count is refused: it cannot check who the
+ * immediate peer is, so a client reaching the app directly could forge
+ * X-Forwarded-For (and a fresh rate-limit bucket per request); Fastify 5 refuses
+ * numeric trustProxy for that reason.
+ */
+const trustProxy = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): boolean | string[] => {
+      if (value === undefined || value === 'false' || value === '0') return false;
+      if (value === 'true') return true;
+      if (/^\d+$/.test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be true, false, or proxy addresses/CIDRs (e.g. 10.0.0.0/8): a hop count lets direct clients forge X-Forwarded-For, and Fastify refuses it',
+        });
+        return z.NEVER;
+      }
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      const bad = entries.flatMap((entry, index) => (isProxyAddress(entry) ? [] : [index + 1]));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${bad.join(', ')} is not an IP address, a CIDR or one of ${PROXY_RANGE_NAMES.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
+);
+
 export const MIN_ADMIN_KEY_LENGTH = 32;
 
 const envSchema = z
@@ -103,7 +159,19 @@ const envSchema = z
         .optional(),
     ),
     ADMIN_DASHBOARD_URL: optionalUrl,
-    TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
+    TRUST_PROXY: trustProxy,
+    HONEYPOT_FIELD: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, {
+          error: 'must be a field name: letters, digits, _ or -, at most 64 characters',
+        })
+        .refine((name) => !(INTAKE_FIELDS as readonly string[]).includes(name), {
+          error: 'must not be the name of a real intake field',
+        })
+        .default(DEFAULT_HONEYPOT_FIELD),
+    ),
     BODY_LIMIT_BYTES: integer(16_384, 1024, 10_485_760),
     RATE_LIMIT_LEADS_PER_MINUTE: integer(10, 1, 1_000_000),
     RATE_LIMIT_CONTACT_PER_MINUTE: integer(5, 1, 1_000_000),
@@ -391,18 +459,6 @@ function storageModeOf(env: Pick<ParsedEnv, 'STORAGE_MODE' | 'DATABASE_URL' | 'S
   return 'pglite';
 }
 
-/**
- * TRUST_PROXY: unset/false trusts no proxy (X-Forwarded-For ignored), true trusts
- * every hop, a number trusts that many hops, otherwise a comma-separated list of
- * proxy addresses or CIDRs.
- */
-function parseTrustProxy(value: string | undefined): boolean | string | string[] {
-  if (value === undefined || value === 'false' || value === '0') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return value;
-  return value.split(',').map((item) => item.trim());
-}
-
 function buildConfig(env: ParsedEnv) {
   return {
     env: env.NODE_ENV,
@@ -422,7 +478,7 @@ function buildConfig(env: ParsedEnv) {
     redisUrl: env.REDIS_URL,
     http: {
       corsOrigins: env.FRONTEND_URL,
-      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      trustProxy: env.TRUST_PROXY,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       rateLimits: {
         leadsPerMinute: env.RATE_LIMIT_LEADS_PER_MINUTE,
@@ -437,6 +493,7 @@ function buildConfig(env: ParsedEnv) {
     },
     leads: {
       defaultPhoneCountry: env.DEFAULT_PHONE_COUNTRY,
+      honeypotField: env.HONEYPOT_FIELD,
       slaFirstResponseMinutes: env.SLA_FIRST_RESPONSE_MINUTES,
       slaSweepIntervalMs: env.SLA_SWEEP_INTERVAL_MS,
       duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS,

@@ -31,7 +31,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
-    trustProxy: trustProxyOption(config.http.trustProxy),
+    trustProxy: config.http.trustProxy,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
@@ -81,13 +81,4 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await app.register(metricsRoutes, { storage: deps.storage, config });
   }
   return app;
-}
-
-/** A hop count arrives as a digit string; Fastify wants it as a function of the hop. */
-function trustProxyOption(value: boolean | string | string[]) {
-  if (typeof value === 'string' && /^\d+$/.test(value)) {
-    const hops = Number(value);
-    return (_address: string, hop: number) => hop < hops;
-  }
-  return value;
 }

@@ -73,10 +73,52 @@ const metadata = z
 
 /**
  * Honeypot: a field hidden from humans by the widget's CSS. Bots fill it in; such a
- * request is answered like a success and nothing is stored.
+ * request is answered like a success and nothing is stored. Its name is configurable
+ * (HONEYPOT_FIELD); the default is one no real form uses, so a widget that sends, say,
+ * the visitor's website is not mistaken for a bot. It must be a string and counts
+ * only when it holds something other than whitespace.
  */
-export const HONEYPOT_FIELD = 'website';
-const honeypot = z.unknown().optional();
+export const DEFAULT_HONEYPOT_FIELD = 'leadrelay_hp';
+const honeypot = z
+  .string({ error: 'must be a string' })
+  .max(1000, { error: 'must be at most 1000 characters' })
+  .optional();
+const isFilled = (body: object, field: string) => {
+  const value = (body as Record<string, unknown>)[field];
+  return typeof value === 'string' && value.trim() !== '';
+};
+
+/** The shape plus the honeypot under its configured name (typed as the shape: the name is not static). */
+function withHoneypot<S extends z.ZodRawShape>(shape: S, field: string): S {
+  return { ...shape, [field]: honeypot };
+}
+
+/** The fields of both intake bodies: a honeypot must not shadow one of them. */
+export const INTAKE_FIELDS = [
+  'customerName',
+  'customerPhone',
+  'customerEmail',
+  'intent',
+  'message',
+  'pageUrl',
+  'utmSource',
+  'utmMedium',
+  'utmCampaign',
+  'utmTerm',
+  'utmContent',
+  'idempotencyKey',
+  'metadata',
+  'name',
+  'email',
+  'phone',
+] as const;
+
+export interface IntakeSchemaOptions {
+  /** Country for phone numbers typed without a +prefix. */
+  defaultCountry?: string | undefined;
+  /** Name of the honeypot field (HONEYPOT_FIELD). */
+  honeypotField?: string | undefined;
+}
 
 const unknownKeyError = {
   error: (issue: { code?: string }) =>
@@ -112,28 +154,31 @@ function requireContact(phoneField: string, emailField: string) {
   };
 }
 
-const isFilled = (value: unknown) => value !== undefined && value !== null && value !== '';
-
 /** POST /api/chatbot/leads: seed 003's body plus optional context fields. */
-export function chatbotLeadSchema(defaultCountry?: string) {
+export function chatbotLeadSchema({
+  defaultCountry,
+  honeypotField = DEFAULT_HONEYPOT_FIELD,
+}: IntakeSchemaOptions = {}) {
   return z
     .strictObject(
-      {
-        customerName: requiredText(LIMITS.name),
-        customerPhone: phone(defaultCountry),
-        customerEmail: email,
-        intent: optionalText(LIMITS.intent),
-        message: optionalText(LIMITS.message),
-        pageUrl: url,
-        utmSource: optionalText(LIMITS.utm),
-        utmMedium: optionalText(LIMITS.utm),
-        utmCampaign: optionalText(LIMITS.utm),
-        utmTerm: optionalText(LIMITS.utm),
-        utmContent: optionalText(LIMITS.utm),
-        idempotencyKey: optionalText(LIMITS.idempotencyKey),
-        metadata,
-        [HONEYPOT_FIELD]: honeypot,
-      },
+      withHoneypot(
+        {
+          customerName: requiredText(LIMITS.name),
+          customerPhone: phone(defaultCountry),
+          customerEmail: email,
+          intent: optionalText(LIMITS.intent),
+          message: optionalText(LIMITS.message),
+          pageUrl: url,
+          utmSource: optionalText(LIMITS.utm),
+          utmMedium: optionalText(LIMITS.utm),
+          utmCampaign: optionalText(LIMITS.utm),
+          utmTerm: optionalText(LIMITS.utm),
+          utmContent: optionalText(LIMITS.utm),
+          idempotencyKey: optionalText(LIMITS.idempotencyKey),
+          metadata,
+        },
+        honeypotField,
+      ),
       unknownKeyError,
     )
     .superRefine(requireContact('customerPhone', 'customerEmail'))
@@ -160,24 +205,29 @@ export function chatbotLeadSchema(defaultCountry?: string) {
           }),
         }),
         idempotencyKey: body.idempotencyKey,
-        isBot: isFilled(body[HONEYPOT_FIELD]),
+        isBot: isFilled(body, honeypotField),
       });
     });
 }
 
 /** POST /api/contact: the website's contact form. */
-export function contactFormSchema(defaultCountry?: string) {
+export function contactFormSchema({
+  defaultCountry,
+  honeypotField = DEFAULT_HONEYPOT_FIELD,
+}: IntakeSchemaOptions = {}) {
   return z
     .strictObject(
-      {
-        name: requiredText(LIMITS.name),
-        email,
-        phone: phone(defaultCountry),
-        message: requiredText(LIMITS.message),
-        pageUrl: url,
-        idempotencyKey: optionalText(LIMITS.idempotencyKey),
-        [HONEYPOT_FIELD]: honeypot,
-      },
+      withHoneypot(
+        {
+          name: requiredText(LIMITS.name),
+          email,
+          phone: phone(defaultCountry),
+          message: requiredText(LIMITS.message),
+          pageUrl: url,
+          idempotencyKey: optionalText(LIMITS.idempotencyKey),
+        },
+        honeypotField,
+      ),
       unknownKeyError,
     )
     .superRefine(requireContact('phone', 'email'))
@@ -194,7 +244,7 @@ export function contactFormSchema(defaultCountry?: string) {
             metadata: withoutUndefined({ pageUrl: body.pageUrl }),
           }),
           idempotencyKey: body.idempotencyKey,
-          isBot: isFilled(body[HONEYPOT_FIELD]),
+          isBot: isFilled(body, honeypotField),
         }),
     );
 }

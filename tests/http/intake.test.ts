@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_HONEYPOT_FIELD } from '../../src/leads/lead-input.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
 import { waitFor } from '../helpers/wait.js';
@@ -129,7 +130,7 @@ describeEachDatabase('POST /api/chatbot/leads', (kind) => {
     const response = await t.app.inject({
       method: 'POST',
       url: '/api/chatbot/leads',
-      payload: { ...seedLead, website: 'http://spam' },
+      payload: { ...seedLead, [DEFAULT_HONEYPOT_FIELD]: 'http://spam' },
     });
     expect(response.statusCode).toBe(201);
     const after = await db.storage.query<{ n: number }>('select count(*)::int as n from conversations');

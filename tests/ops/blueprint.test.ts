@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../src/cli/leadrelay.js';
+import { loadConfig } from '../../src/config.js';
 
 /**
  * render.yaml is a blueprint Render can apply, and everything it names exists: npm
@@ -132,5 +133,13 @@ describe('render.yaml', () => {
     }
     const worker = blueprint.services.find((s) => s.type === 'worker')!;
     expect(worker.envVars.some((e) => e.key === 'DATABASE_URL')).toBe(true);
+  });
+
+  it('trusts named proxy ranges (never a hop count), and the config accepts them', () => {
+    const web = blueprint.services.find((s) => s.type === 'web')!;
+    const value = web.envVars.find((e) => e.key === 'TRUST_PROXY')?.value;
+    expect(value).toMatch(/^10\.0\.0\.0\/8,/);
+    const trusted = loadConfig({ ADMIN_API_KEY: 'k'.repeat(32), TRUST_PROXY: value }).http.trustProxy;
+    expect(Array.isArray(trusted) && trusted.length > 1).toBe(true);
   });
 });

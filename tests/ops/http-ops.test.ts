@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_HONEYPOT_FIELD } from '../../src/leads/lead-input.js';
 import { buildTestApp, TEST_ADMIN_KEY } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
 
@@ -97,7 +98,7 @@ describeEachDatabase('ops over HTTP', (kind) => {
     const bot = await app.inject({
       method: 'POST',
       url: '/api/contact',
-      payload: { name: 'B', email: 'b@example.com', message: 'x', website: 'http://spam' },
+      payload: { name: 'B', email: 'b@example.com', message: 'x', [DEFAULT_HONEYPOT_FIELD]: 'http://spam' },
     });
     expect(bot.statusCode).toBe(201);
 

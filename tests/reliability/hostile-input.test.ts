@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_HONEYPOT_FIELD } from '../../src/leads/lead-input.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
 
@@ -40,7 +41,8 @@ const plausible = {
   message: nasty,
   pageUrl: fc.oneof(fc.webUrl(), nasty),
   metadata: fc.oneof(fc.jsonValue({ maxDepth: 4 }), nasty),
-  website: fc.oneof(fc.constant(''), nasty),
+  [DEFAULT_HONEYPOT_FIELD]: fc.oneof(fc.constant(''), nasty),
+  website: fc.oneof(fc.webUrl(), nasty),
   name: nasty,
   email: fc.oneof(fc.constantFrom('c@example.com'), nasty),
   phone: nasty,
@@ -56,7 +58,7 @@ const mostlyValid = fc
       'intent',
       'message',
       'metadata',
-      'website',
+      DEFAULT_HONEYPOT_FIELD,
       'none',
     ),
     nasty,
@@ -175,10 +177,9 @@ describeEachDatabase('hostile input on the public endpoints', (kind) => {
           const honeypot =
             value &&
             typeof value === 'object' &&
-            'website' in value &&
-            value.website !== '' &&
-            value.website !== null &&
-            value.website !== undefined;
+            DEFAULT_HONEYPOT_FIELD in value &&
+            typeof value[DEFAULT_HONEYPOT_FIELD] === 'string' &&
+            (value[DEFAULT_HONEYPOT_FIELD] as string).trim() !== '';
           if (!honeypot) created.add(response.json().id);
         }
       }),

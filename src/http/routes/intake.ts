@@ -38,7 +38,10 @@ export async function intakeRoutes(
   { storage, config }: { storage: Storage; config: Config },
 ) {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const country = config.leads.defaultPhoneCountry;
+  const intakeOptions = {
+    defaultCountry: config.leads.defaultPhoneCountry,
+    honeypotField: config.leads.honeypotField,
+  };
 
   const accept = async (
     request: FastifyRequest,
@@ -115,7 +118,7 @@ export async function intakeRoutes(
       schema: {
         summary: 'Capture a lead from the chatbot widget',
         headers: idempotencyHeaders,
-        body: chatbotLeadSchema(country),
+        body: chatbotLeadSchema(intakeOptions),
         response: responses,
       },
     },
@@ -129,7 +132,7 @@ export async function intakeRoutes(
       schema: {
         summary: 'Capture a contact-form submission as a lead',
         headers: idempotencyHeaders,
-        body: contactFormSchema(country),
+        body: contactFormSchema(intakeOptions),
         response: responses,
       },
     },
