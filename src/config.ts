@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_HONEYPOT_FIELD, INTAKE_FIELDS } from './leads/lead-input.js';
+import { DEFAULT_HONEYPOT_FIELD, INTAKE_FIELDS, LIMITS, MAX_LEAD_BODY_BYTES } from './leads/lead-input.js';
 import { parseBusinessHours } from './team/business-hours.js';
 import { isTimeZone } from './team/time-zones.js';
 
@@ -164,15 +164,16 @@ const envSchema = z
       emptyAsUndefined,
       z
         .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, {
-          error: 'must be a field name: letters, digits, _ or -, at most 64 characters',
+        .regex(new RegExp(`^[A-Za-z_][A-Za-z0-9_-]{0,${LIMITS.fieldName - 1}}$`), {
+          error: `must be a field name: letters, digits, _ or -, at most ${LIMITS.fieldName} characters`,
         })
         .refine((name) => !(INTAKE_FIELDS as readonly string[]).includes(name), {
           error: 'must not be the name of a real intake field',
         })
         .default(DEFAULT_HONEYPOT_FIELD),
     ),
-    BODY_LIMIT_BYTES: integer(16_384, 1024, 10_485_760),
+    // Never below the largest valid lead (derived from the intake limits).
+    BODY_LIMIT_BYTES: integer(MAX_LEAD_BODY_BYTES, MAX_LEAD_BODY_BYTES, 10_485_760),
     RATE_LIMIT_LEADS_PER_MINUTE: integer(10, 1, 1_000_000),
     RATE_LIMIT_CONTACT_PER_MINUTE: integer(5, 1, 1_000_000),
     RATE_LIMIT_ADMIN_PER_MINUTE: integer(120, 1, 1_000_000),
@@ -629,4 +630,31 @@ function buildIntegrations(env: ParsedEnv) {
       retryScheduleSeconds: env.WEBHOOK_RETRY_SCHEDULE_SECONDS,
     },
   };
+}
+
+const LOCAL_HOSTS = /^(localhost|.*\.localhost|127(\.\d+){3}|\[::1\]|0\.0\.0\.0)$/;
+
+/**
+ * Alerts link to ADMIN_DASHBOARD_URL. In the embedded default the API and the worker
+ * share one process on this machine, so http://localhost:PORT/admin is right; anywhere
+ * else a worker with the variable unset (or set to localhost) sends links that lead
+ * nowhere for the people who get them. Not fatal (alerts still go out): said at start.
+ */
+export function localAlertLinksProblem(config: Config): string | undefined {
+  if (!config.worker.enabled || config.storage.mode === 'pglite') return undefined;
+  const url = config.admin.dashboardUrl;
+  if (url === undefined) {
+    return `ADMIN_DASHBOARD_URL is not set: links in alerts point at http://localhost:${config.port}/admin`;
+  }
+  const host = new URL(url).hostname;
+  if (LOCAL_HOSTS.test(host)) return `ADMIN_DASHBOARD_URL points at ${host}: links in alerts lead nowhere`;
+  return undefined;
+}
+
+export function warnAboutLocalAlertLinks(
+  config: Config,
+  logger: { warn(obj: object, msg: string): void },
+): void {
+  const problem = localAlertLinksProblem(config);
+  if (problem) logger.warn({ variable: 'ADMIN_DASHBOARD_URL' }, problem);
 }

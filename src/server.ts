@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { resolveAdminKey } from './admin/admin-key.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, warnAboutLocalAlertLinks } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
@@ -29,6 +29,7 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  warnAboutLocalAlertLinks(config, logger);
   const adminKey = resolveAdminKey(config);
   let storage: Storage | undefined;
   let app: FastifyInstance | undefined;

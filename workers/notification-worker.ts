@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, warnAboutLocalAlertLinks } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createNotificationWorker, type NotificationWorker } from '../src/outbox/notification-worker.js';
 import { installShutdown } from '../src/process/shutdown.js';
@@ -37,6 +37,7 @@ async function main() {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  warnAboutLocalAlertLinks(config, logger);
   if (!config.worker.enabled) {
     logger.warn('ENABLE_NOTIFICATION_WORKER=false: notification worker not started');
     return;

@@ -23,7 +23,43 @@ export const LIMITS = {
   utm: 200,
   metadataBytes: 4096,
   idempotencyKey: 255,
+  honeypot: 1000,
+  fieldName: 64,
 } as const;
+
+/** Every text field of the chatbot body with its limit (the contact form's are a subset). */
+const CHATBOT_TEXT_LIMITS = {
+  customerName: LIMITS.name,
+  customerPhone: LIMITS.phoneInput,
+  customerEmail: LIMITS.email,
+  intent: LIMITS.intent,
+  message: LIMITS.message,
+  pageUrl: LIMITS.url,
+  utmSource: LIMITS.utm,
+  utmMedium: LIMITS.utm,
+  utmCampaign: LIMITS.utm,
+  utmTerm: LIMITS.utm,
+  utmContent: LIMITS.utm,
+  idempotencyKey: LIMITS.idempotencyKey,
+  ['h'.repeat(LIMITS.fieldName)]: LIMITS.honeypot,
+};
+
+/**
+ * The largest body a valid lead can take, in bytes, derived from the limits above:
+ * every text field at its limit with each UTF-16 unit written as a \uXXXX escape
+ * (6 bytes; Python's json.dumps, for one, escapes all non-ASCII by default), the
+ * metadata's 4 KB likewise, plus keys and punctuation, rounded up to a KiB.
+ * BODY_LIMIT_BYTES defaults to it (and may not be lower), so no valid lead meets a 413.
+ */
+export const MAX_LEAD_BODY_BYTES = (() => {
+  const ESCAPED_UNIT = 6;
+  const fields = Object.entries(CHATBOT_TEXT_LIMITS).reduce(
+    (sum, [key, max]) => sum + `"${key}":"",`.length + max * ESCAPED_UNIT,
+    0,
+  );
+  const metadata = '"metadata":'.length + LIMITS.metadataBytes * ESCAPED_UNIT;
+  return Math.ceil((2 + fields + metadata) / 1024) * 1024;
+})();
 
 const email = z.preprocess(
   blankToUndefined,
