@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_LEAD_BODY_BYTES } from '../../src/leads/lead-input.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
@@ -186,7 +187,7 @@ describe('intake validation', () => {
       method: 'POST',
       url: '/api/chatbot/leads',
       headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ ...valid, message: 'x'.repeat(20_000) }),
+      payload: JSON.stringify({ ...valid, message: 'x'.repeat(MAX_LEAD_BODY_BYTES) }),
     });
     expect(response.statusCode).toBe(413);
     expect(response.json().error).toBe('payload_too_large');
