@@ -189,7 +189,7 @@ it('answers 503 where the storage cannot LISTEN, so the dashboard polls', async 
   }
 });
 
-it('sends a heartbeat comment on its interval and unsubscribes when the client leaves', async () => {
+it('sends a heartbeat event on its interval and unsubscribes when the client leaves', async () => {
   const Fastify = (await import('fastify')).default;
   const { adminStreamRoutes } = await import('../../src/http/routes/admin-stream.js');
   const { testConfig } = await import('../helpers/app.js');
@@ -212,7 +212,7 @@ it('sends a heartbeat comment on its interval and unsubscribes when the client l
   try {
     const port = (app.server.address() as AddressInfo).port;
     const stream = await openStream(`http://127.0.0.1:${port}/api/admin/stream`);
-    await waitFor(() => (stream.raw().match(/: heartbeat /g) ?? []).length >= 2, {
+    await waitFor(() => (stream.raw().match(/event: heartbeat\ndata: \{"at":/g) ?? []).length >= 2, {
       message: 'two heartbeats',
     });
     expect(subscribers).toBe(1);

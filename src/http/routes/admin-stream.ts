@@ -10,7 +10,7 @@ import { perMinute } from '../rate-limit.js';
 /**
  * GET /api/admin/stream: Server-Sent Events for the dashboard (new leads, lead
  * changes, notification results, SLA breaches), fed by LISTEN/NOTIFY. Each message is
- * `data: {"kind": ..., ...}`; a comment line every heartbeatMs keeps proxies from
+ * `data: {"kind": ..., ...}`; an `event: heartbeat` every heartbeatMs keeps proxies from
  * closing an idle connection and lets the client notice a dead one. Where the storage
  * cannot LISTEN (Supabase rpc) the route answers 503 and the dashboard polls.
  */
@@ -80,8 +80,11 @@ export async function adminStreamRoutes(
       for (const message of early) write(message);
       deliver = write;
 
+      // A named event, not a comment: browser code never sees SSE comments, so only a
+      // data-carrying heartbeat lets the dashboard notice a half-open stream that went
+      // silent (it stops trusting the stream after a few missed beats).
       const heartbeat = setInterval(
-        () => raw.write(`: heartbeat ${new Date().toISOString()}\n\n`),
+        () => raw.write(`event: heartbeat\ndata: ${JSON.stringify({ at: new Date().toISOString() })}\n\n`),
         heartbeatMs,
       );
       let ended = false;

@@ -46,6 +46,13 @@ const POLL_MS = 1000;
 const STREAM_RETRY_MS = 30_000;
 const REFRESH_DELAY_MS = 150;
 const FAILED_REFRESH_RETRY_MS = 2000;
+/**
+ * The server sends `event: heartbeat` every 15 s. A half-open connection (a proxy or
+ * NAT dropped it without a FIN) raises no error in EventSource: it just goes quiet.
+ * Three missed beats and the stream is treated as dropped.
+ */
+const STREAM_SILENCE_MS = 45_000;
+const WATCHDOG_MS = 5000;
 
 export function createLiveConnection(api: ApiClient, refresh: Refresh) {
   const status = createStore<LiveStatus>({ mode: 'off', lastUpdateAt: null, error: null });
@@ -57,6 +64,8 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let streamRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  let watchdogTimer: ReturnType<typeof setInterval> | undefined;
+  let lastStreamActivityAt = 0;
   let started = false;
 
   const setMode = (mode: LiveMode, error: string | null = status.get().error) =>
@@ -127,6 +136,19 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
   function closeStream() {
     source?.close();
     source = null;
+    clearInterval(watchdogTimer);
+    watchdogTimer = undefined;
+  }
+
+  function watchStream(stream: EventSource) {
+    lastStreamActivityAt = Date.now();
+    stream.addEventListener('heartbeat', () => {
+      lastStreamActivityAt = Date.now();
+    });
+    clearInterval(watchdogTimer);
+    watchdogTimer = setInterval(() => {
+      if (source === stream && Date.now() - lastStreamActivityAt > STREAM_SILENCE_MS) streamFailed();
+    }, WATCHDOG_MS);
   }
 
   function streamFailed() {
@@ -152,7 +174,9 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
     closeStream();
     const stream = new EventSource(`/api/admin/stream?token=${encodeURIComponent(token)}`);
     source = stream;
+    watchStream(stream);
     stream.onmessage = (event: MessageEvent<string>) => {
+      lastStreamActivityAt = Date.now();
       let message: FeedMessage;
       try {
         message = JSON.parse(event.data) as FeedMessage;
