@@ -60,6 +60,8 @@ export function integrationStore(storage: Storage) {
       storage.call<Record<string, { contactId: string; syncedAt: string }>>('crm_links_for_lead', {
         p_conversation_id: conversationId,
       }),
+    assigneePhone: (memberId: string) =>
+      storage.call<string | null>('integration_assignee_phone', { p_member_id: memberId }),
     activeWebhookEndpoints: () => storage.call<ActiveWebhookEndpoint[]>('webhook_active_endpoints'),
     health: () => storage.call<IntegrationHealth>('integration_health'),
   };
