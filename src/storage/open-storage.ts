@@ -33,7 +33,8 @@ export async function openStorage(
       openSupabaseStorage({
         url: settings.supabaseUrl!,
         serviceRoleKey: settings.supabaseServiceRoleKey!,
-        requestTimeoutMs: settings.queryTimeoutMs,
+        // A fetch cannot go without a deadline; operator work gets a generous one.
+        requestTimeoutMs: options.operational ? OPERATIONAL_REQUEST_TIMEOUT_MS : settings.queryTimeoutMs,
       }),
       logger,
     );
@@ -68,6 +69,9 @@ export async function openStorage(
   if (options.migrate !== false) await migrateAndLog(storage, logger);
   return storage;
 }
+
+/** Supabase rpc: how long an operator command's single call may take (a large purge). */
+const OPERATIONAL_REQUEST_TIMEOUT_MS = 15 * 60_000;
 
 /** node-postgres reads 0 as "no query_timeout" and then sends no statement_timeout. */
 const NO_TIMEOUT = 0;
