@@ -123,7 +123,9 @@ describeEachDatabase('replay of a channel that was not configured', (kind) => {
       'skipped',
       'sent',
     ]);
-    expect(rows.filter((row) => row.channel !== 'slack')).toHaveLength(2);
+    // (A busy machine may add a failed attempt before a first send; never a second send.)
+    const sent = rows.filter((row) => row.status === 'sent').map((row) => row.channel);
+    expect(sent.sort()).toEqual(['email', 'slack', 'telegram']);
     expect(
       await count(
         `select count(*) as n from conversation_timeline where conversation_id = $1 and entry_type = 'event_replayed'`,
