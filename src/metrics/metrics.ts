@@ -86,7 +86,7 @@ export const opsSnapshotUp = new Gauge({
 
 export const notifications = new Counter({
   name: 'leadrelay_notifications_total',
-  help: 'Notification attempts by channel and status (sent, failed, skipped)',
+  help: 'Notification attempts by channel and status (sent, failed, skipped, rate_limited)',
   labelNames: ['channel', 'status'] as const,
   registers: [registry],
 });
@@ -112,7 +112,7 @@ export const workerBatchEvents = new Counter({
   registers: [registry],
 });
 
-export type NotificationStatus = 'sent' | 'failed' | 'skipped';
+export type NotificationStatus = 'sent' | 'failed' | 'skipped' | 'rate_limited';
 
 /** Worker: one attempt on one channel. Call once per channel per event attempt. */
 export function recordNotificationAttempt(

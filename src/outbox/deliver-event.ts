@@ -1,36 +1,27 @@
 import type { Logger } from '../logger.js';
 import { buildLeadAlert } from '../notifications/lead-alert.js';
 import type { SenderRegistry } from '../notifications/registry.js';
-import {
-  type ChannelName,
-  type DeliveryEvent,
-  type LeadAlert,
-  type NotificationSender,
-  SendError,
-} from '../notifications/sender.js';
+import type { ChannelName, DeliveryEvent } from '../notifications/sender.js';
 import { type BackoffSettings, retryDelayMs } from './backoff.js';
+import type { ChannelOutcome, ChannelQueues } from './channel-queues.js';
 import type { ChannelLog, ClaimedEvent, EventResult } from './outbox-store.js';
 
 export interface DeliverSettings {
   senders: SenderRegistry;
+  queues: ChannelQueues;
   dashboardUrl: string;
   maxAttempts: number;
-  sendTimeoutMs: number;
   backoff: BackoffSettings;
   logger: Logger;
   /** Aborted when shutdown runs out of grace: sends in flight give up. */
   shutdownSignal: AbortSignal;
 }
 
-interface Failure {
-  channel: ChannelName;
-  error: SendError;
-}
-
 /**
- * One event, one attempt: every channel not yet settled, in parallel, each with its
- * own timeout, so one slow or failing channel never holds up another. Returns what
- * happened; nothing is written here (the batch is recorded in one call afterwards).
+ * One event, one attempt: every channel not yet settled, each through its channel's
+ * queue (pacing, digests, rate-limit pauses: channel-queues.ts), so one slow or paced
+ * channel never holds up another. Returns what happened; nothing is written here (the
+ * worker records results in small groups as they finish).
  */
 export async function deliverEvent(event: ClaimedEvent, settings: DeliverSettings): Promise<EventResult> {
   const { logger } = settings;
@@ -53,65 +44,27 @@ export async function deliverEvent(event: ClaimedEvent, settings: DeliverSetting
   const attemptText = `attempt ${event.attempts} of ${settings.maxAttempts}`;
   const due = wanted.filter((channel) => !event.settled[channel]);
 
-  const logs: ChannelLog[] = [];
-  const failures: Failure[] = [];
-  await Promise.all(
-    due.map(async (channel) => {
+  const outcomes = await Promise.all(
+    due.map(async (channel): Promise<ChannelOutcome & { channel: ChannelName }> => {
       const sender = settings.senders.get(channel);
       if (!sender) {
-        logs.push({ channel, status: 'skipped', error: 'channel not configured' });
-        return;
+        return { channel, logs: [{ channel, status: 'skipped', error: 'channel not configured' }] };
       }
-      const started = performance.now();
-      const context = { eventId: event.id, channel, attempt: attemptText };
-      try {
-        const result = await sendWithTimeout(sender, alert, delivery, settings);
-        const durationMs = Math.round(performance.now() - started);
-        logs.push({
-          channel,
-          status: 'sent',
-          providerStatus: result.providerStatus,
-          durationMs,
-          error: result.note,
-        });
-        logger.info(
-          { ...context, durationMs, providerStatus: result.providerStatus },
-          `Notification sent via ${channel}`,
-        );
-      } catch (thrown) {
-        const durationMs = Math.round(performance.now() - started);
-        const error = asSendError(thrown, channel, settings.shutdownSignal);
-        failures.push({ channel, error });
-        logs.push({
-          channel,
-          status: 'failed',
-          error: error.message,
-          providerStatus: error.providerStatus,
-          durationMs,
-          permanent: error.kind === 'permanent',
-        });
-        logger.warn(
-          {
-            ...context,
-            durationMs,
-            providerStatus: error.providerStatus,
-            kind: error.kind,
-            error: error.message,
-          },
-          `Notification via ${channel} failed (${error.kind})`,
-        );
-      }
+      const job = { alert, event: delivery, eventId: event.id, attemptText };
+      return { channel, ...(await settings.queues.send(sender, job)) };
     }),
   );
 
+  const logs: ChannelLog[] = outcomes.flatMap((outcome) => outcome.logs);
+  const failures = outcomes.flatMap(({ channel, failure }) => (failure ? [{ channel, error: failure }] : []));
+  const released = outcomes.filter((outcome) => outcome.released);
   const sent = logs.filter((log) => log.status === 'sent').map((log) => log.channel);
-  const attempted = logs.filter((log) => log.status !== 'skipped').length;
   if (sent.length > 0) {
     logger.info(
       { eventId: event.id, channels: sent, attempt: attemptText },
       `Notifications sent via: ${sent.join(', ')}`,
     );
-  } else if (attempted > 0) {
+  } else if (failures.length > 0 && failures.length === outcomes.filter((o) => !o.released).length) {
     logger.warn({ eventId: event.id, attempt: attemptText }, 'All notification channels failed');
   }
 
@@ -126,47 +79,16 @@ export async function deliverEvent(event: ClaimedEvent, settings: DeliverSetting
       : retryDelayMs(event.attempts, settings.backoff, retryAfterMs);
     return { ...base, result: 'pending', retryInMs, error, logs };
   }
+  if (released.length > 0) {
+    // Handed back at shutdown before being sent: due again at once, and when nothing at
+    // all was tried in this attempt, the attempt is given back (waiting is not trying).
+    const tried = logs.some((log) => log.status !== 'skipped');
+    return { ...base, result: 'pending', retryInMs: 0, error, refundAttempt: !tried, logs };
+  }
   const failedBefore = Object.values(event.settled).includes('failed');
   if (failures.length > 0 || failedBefore) {
     // Without a failure in this attempt the SQL keeps the earlier permanent error.
     return { ...base, result: 'failed', error, logs };
   }
   return { ...base, result: 'delivered', logs };
-}
-
-/**
- * The sender gets an AbortSignal for its timeout; the race is a backstop for a
- * library that ignores it, so a hung provider can never hold the batch (and the
- * lease) for ever.
- */
-async function sendWithTimeout(
-  sender: NotificationSender,
-  alert: LeadAlert,
-  event: DeliveryEvent,
-  settings: DeliverSettings,
-) {
-  const timeoutMs = sender.timeoutMs ?? settings.sendTimeoutMs;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = AbortSignal.any([timeout, settings.shutdownSignal]);
-  let timer: NodeJS.Timeout | undefined;
-  const backstop = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new SendError(`${sender.channel} send timed out`, 'transient')),
-      timeoutMs + 1_000,
-    );
-  });
-  try {
-    return await Promise.race([sender.send(alert, signal, event), backstop]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function asSendError(thrown: unknown, channel: ChannelName, shutdownSignal: AbortSignal): SendError {
-  if (shutdownSignal.aborted) return new SendError(`${channel} send cut short by shutdown`, 'transient');
-  if (thrown instanceof SendError) return thrown;
-  // Senders classify and scrub their own errors; anything else is unexpected. Its
-  // text may carry a secret, so it is not stored, only its type.
-  const name = thrown instanceof Error ? thrown.name : typeof thrown;
-  return new SendError(`${channel} send failed unexpectedly (${name})`, 'transient');
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FeedMessage } from '../admin/live-feed.js';
@@ -7,31 +8,42 @@ import { observeBatch, recordNotificationAttempt } from '../metrics/metrics.js';
 import { warnIfNoChannel } from '../notifications/channel-settings.js';
 import { buildSenders, type SenderRegistry } from '../notifications/registry.js';
 import { slaAutomationOf, startSlaSweeper } from '../sla/sla-sweeper.js';
-import { StorageUnavailableError, toError } from '../storage/errors.js';
+import { toError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
+import { createChannelQueues } from './channel-queues.js';
 import { deliverEvent } from './deliver-event.js';
 import { feedMessages } from './feed-messages.js';
-import {
-  type ClaimedEvent,
-  type EventResult,
-  outboxStore,
-  type RecordOutcome,
-  type WorkerIdentity,
-} from './outbox-store.js';
+import { type ClaimedEvent, outboxStore, type WorkerIdentity } from './outbox-store.js';
+import { createResultRecorder, type RecordEntry } from './result-recorder.js';
 
 /**
- * The notification worker: claim a batch, send it, record it, repeat.
+ * The notification worker: a sliding window of events in flight.
  *
- * - Wake-up: LISTEN lead_events wakes an idle worker the moment a lead commits; a
- *   poll every WORKER_POLL_INTERVAL_MS is the fallback (Supabase rpc cannot LISTEN,
- *   a NOTIFY can be missed while reconnecting). A full batch is followed by another
- *   claim at once.
- * - Liveness: a heartbeat row per worker, renewed every third of the lease; the same
- *   call renews the lease on the batch in hand, so only a dead worker loses events.
- * - Shutdown: stop claiming, let the batch finish within the grace, then abort the
- *   sends still running and record them as retries; nothing is left leased.
- * - A failure to record results is fatal: the worker stops (and `onFatal` fires)
- *   rather than keep sending what it cannot account for.
+ * The claim loop is in one of these modes (asserted on every change):
+ *   starting  -> idle       start() wrote the heartbeat and LISTENs
+ *   idle      -> claiming   a NOTIFY, the poll timer, or (after a full claim) free slots
+ *   claiming  -> idle       the claim came back with fewer events than asked: queue empty
+ *   claiming  -> claiming   it came back full: more are due, claim again as slots free
+ *   claiming  -> full       the window (WORKER_CONCURRENCY events in hand) is full
+ *   full      -> claiming   an event was recorded and its slot freed
+ *   any       -> stopping   stop() or a fatal recording error: no more claims
+ *   stopping  -> stopped    every event in hand recorded (or released at the grace)
+ * There is at most one claim call at a time, and it is the loop's only await besides
+ * waiting for a wake-up; a claim takes at most WORKER_BATCH_SIZE events. While
+ * draining a backlog the loop waits until a whole batch of slots is free; a NOTIFY
+ * claims at once into whatever is free, even with other events in flight.
+ *
+ * Each event in hand is `sending` (its channels queued behind their pacers or being
+ * sent, channel-queues.ts) and then `recording` (its result waits for, or is in, a
+ * grouped record call, result-recorder.ts); once recorded it is released, its slot
+ * frees, and the heartbeat stops renewing its lease. The heartbeat (a third of the
+ * lease) renews exactly the events in hand. Nothing waits for an unrelated send.
+ *
+ * Shutdown: stop claiming; alerts still waiting behind a pacer are handed back unsent
+ * (due again at once, their attempt given back); sends in progress get the grace
+ * (WORKER_SHUTDOWN_GRACE_MS), then are aborted and recorded as due again.
+ * A failure to record results, other than an unreachable database (retried) or a data
+ * error (recorded event by event), is fatal: the worker stops and `onFatal` fires.
  */
 export interface NotificationWorkerOptions {
   storage: Storage;
@@ -47,21 +59,21 @@ export interface NotificationWorkerOptions {
 export interface NotificationWorker {
   readonly id: string;
   start(): Promise<void>;
-  /** Stops claiming, finishes or releases the batch in hand, closes senders. */
+  /** Stops claiming, finishes or releases the events in hand, closes senders. */
   stop(): Promise<void>;
   /** Claim now instead of waiting for the next poll. */
   wake(): void;
 }
 
-/**
- * Recording is retried while the database is unreachable (it is idempotent: a repeat
- * after a lost answer finds the lease released and writes nothing), with these delays
- * and then every RECORD_RETRY_MAX_MS, until shutdown runs out of grace. Giving up
- * sooner would not make anything safer (nothing else is sent meanwhile) but would turn
- * every send of the batch into a duplicate once its lease expired.
- */
-const RECORD_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000];
-const RECORD_RETRY_MAX_MS = 5_000;
+type Mode = 'starting' | 'idle' | 'claiming' | 'full' | 'stopping' | 'stopped';
+const TRANSITIONS: Record<Mode, readonly Mode[]> = {
+  starting: ['idle', 'stopping'],
+  idle: ['claiming', 'full', 'stopping'],
+  claiming: ['idle', 'claiming', 'full', 'stopping'],
+  full: ['claiming', 'idle', 'stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+};
 const LISTEN_CHANNEL = 'lead_events';
 
 export function createNotificationWorker(options: NotificationWorkerOptions): NotificationWorker {
@@ -76,88 +88,99 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
   const senders = options.senders ?? buildSenders(config, storage, options.logger);
   const store = outboxStore(storage);
   const dashboardUrl = config.admin.dashboardUrl ?? `http://localhost:${config.port}/admin`;
+  const graceAbort = new AbortController();
+  const queues = createChannelQueues({
+    digestThreshold: config.pacing.digestThreshold,
+    sendTimeoutMs: settings.sendTimeoutMs,
+    logger,
+    shutdownSignal: graceAbort.signal,
+  });
+  const deliverSettings = {
+    senders,
+    queues,
+    dashboardUrl,
+    maxAttempts: settings.maxAttempts,
+    backoff: { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
+    logger,
+    shutdownSignal: graceAbort.signal,
+  };
+  const recorder = createResultRecorder({
+    store,
+    workerId: identity.workerId,
+    maxAttempts: settings.maxAttempts,
+    logger,
+    shutdownSignal: graceAbort.signal,
+    onRecorded: announce,
+  });
 
-  let stopping = false;
+  let mode: Mode = 'starting';
+  /** Ids of the events in hand (sending or recording): the only leases the heartbeat renews. */
+  const held = new Set<number>();
   let wakePending = false;
-  let wakeIdle: (() => void) | undefined;
-  let batchAbort: AbortController | undefined;
-  /** Ids of the batch in hand: the only leases the heartbeat renews. */
-  let held: number[] = [];
+  /** The last claim came back full: more events are probably due. */
+  let moreDue = false;
+  let nudgeLoop: (() => void) | undefined;
+  let drained: (() => void) | undefined;
   let loopDone: Promise<void> | undefined;
   let stopDone: Promise<void> | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let stopSlaSweeper: (() => Promise<void>) | undefined;
   let unlisten: (() => Promise<void>) | null = null;
 
+  function setMode(next: Mode): void {
+    if (next === mode) return;
+    assert.ok(TRANSITIONS[mode].includes(next), `notification worker: ${mode} -> ${next}`);
+    mode = next;
+  }
+  const stopping = () => mode === 'stopping' || mode === 'stopped';
+
+  const nudge = () => nudgeLoop?.();
   const wake = () => {
     wakePending = true;
-    wakeIdle?.();
+    nudge();
   };
 
-  const idle = (ms: number) =>
+  /** Waits for a wake-up, a freed slot, stop, or (if given) the poll timer. */
+  const waitForChange = (pollMs?: number) =>
     new Promise<void>((resolve) => {
-      if (wakePending || stopping) return resolve();
-      const done = () => {
+      const timer =
+        pollMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              wakePending = true;
+              done();
+            }, pollMs);
+      function done() {
         clearTimeout(timer);
-        wakeIdle = undefined;
+        nudgeLoop = undefined;
         resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakeIdle = done;
+      }
+      nudgeLoop = done;
     });
 
   const beat = async (final = false) => {
     try {
-      await store.beat(identity, settings.leaseSeconds, final ? [] : held, final);
+      await store.beat(identity, settings.leaseSeconds, final ? [] : [...held], final);
     } catch (error) {
       logger.warn({ err: toError(error) }, 'Worker heartbeat failed');
     }
   };
 
-  async function record(results: EventResult[], shutdownSignal: AbortSignal): Promise<RecordOutcome> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const outcome = await store.record(identity.workerId, results, settings.maxAttempts);
-        for (const { id, outcome: state } of outcome.recorded) {
-          if (state === 'dead') {
-            const result = results.find((r) => r.eventId === id);
-            logger.error({ eventId: id, error: result?.error }, 'Event is dead: no more attempts');
-          }
-        }
-        if (outcome.lost.length > 0) {
-          logger.warn(
-            { eventIds: outcome.lost },
-            'Lease lost before recording; another worker owns these events',
-          );
-        }
-        return outcome;
-      } catch (error) {
-        // Only a connection problem is worth a retry; an answer with an error is a bug.
-        if (!(error instanceof StorageUnavailableError) || shutdownSignal.aborted) throw error;
-        const delay = RECORD_RETRY_DELAYS_MS[attempt] ?? RECORD_RETRY_MAX_MS;
-        logger.warn(
-          { err: error, retryInMs: delay, attempt: attempt + 1 },
-          'Recording notification results failed; retrying',
-        );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, delay);
-          function done() {
-            clearTimeout(timer);
-            shutdownSignal.removeEventListener('abort', done);
-            resolve();
-          }
-          shutdownSignal.addEventListener('abort', done, { once: true });
-        });
-      }
-    }
-  }
-
   /**
-   * Tells admin dashboards about the recorded batch, after its commit (a NOTIFY inside
+   * Tells admin dashboards about recorded results, after their commit (a NOTIFY inside
    * the record transaction would serialise every worker's commits). Best effort: a
    * dashboard that misses it catches up on its next refresh.
    */
-  function announce(messages: FeedMessage[]): void {
+  function announce(entries: RecordEntry[], outcome: Parameters<typeof feedMessages>[2]): void {
+    const results = entries.map((entry) => entry.result);
+    for (const log of results.flatMap((result) => result.logs)) {
+      recordNotificationAttempt(log.channel, log.status, log.durationMs);
+    }
+    const messages: FeedMessage[] = feedMessages(
+      entries.map((entry) => entry.event),
+      results,
+      outcome,
+    );
     if (messages.length === 0) return;
     storage
       .call('announce_admin_feed', { p_messages: { messages } })
@@ -166,67 +189,85 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
       );
   }
 
-  async function processBatch(events: ClaimedEvent[]): Promise<void> {
-    batchAbort = new AbortController();
-    held = events.map((event) => event.id);
-    const deliverSettings = {
-      senders,
-      dashboardUrl,
-      maxAttempts: settings.maxAttempts,
-      sendTimeoutMs: settings.sendTimeoutMs,
-      backoff: { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
-      logger,
-      shutdownSignal: batchAbort.signal,
-    };
-    const started = performance.now();
-    try {
-      // Webhook endpoints live in the database: the batch sees the current list.
-      await senders.refresh();
-      const results = await Promise.all(events.map((event) => deliverEvent(event, deliverSettings)));
-      const outcome = await record(results, batchAbort.signal);
-      announce(feedMessages(events, results, outcome));
-      for (const log of results.flatMap((result) => result.logs)) {
-        recordNotificationAttempt(log.channel, log.status, log.durationMs);
+  function fatal(error: unknown, eventId: number): void {
+    const err = toError(error);
+    if (stopping()) {
+      logger.error({ err, eventId }, 'Could not record a result while stopping; its lease runs out');
+      return;
+    }
+    setMode('stopping');
+    queues.releaseWaiting();
+    logger.fatal(
+      { err, eventId },
+      'Failed to record notification results; stopping the worker so nothing is sent twice',
+    );
+    options.onFatal?.(err);
+    nudge();
+  }
+
+  /** One event through the window: send, record, free its slot. */
+  function run(event: ClaimedEvent, claim: { started: number; remaining: number; size: number }): void {
+    held.add(event.id);
+    void (async () => {
+      try {
+        const result = await deliverEvent(event, deliverSettings);
+        await recorder.record({ event, result });
+      } catch (error) {
+        fatal(error, event.id);
+      } finally {
+        held.delete(event.id);
+        if (--claim.remaining === 0) observeBatch(performance.now() - claim.started, claim.size);
+        if (held.size === 0) drained?.();
+        nudge();
       }
-    } finally {
-      batchAbort = undefined;
-      held = [];
-      observeBatch(performance.now() - started, events.length);
+    })();
+  }
+
+  /** Webhook endpoints live in the database: each claimed batch sees the current list. */
+  async function refreshSenders(): Promise<void> {
+    try {
+      await senders.refresh();
+    } catch (error) {
+      logger.warn({ err: toError(error) }, 'Could not reload webhook endpoints; using the last list');
     }
   }
 
   async function loop(): Promise<void> {
-    while (!stopping) {
-      wakePending = false;
-      let events: ClaimedEvent[];
-      try {
-        events = await store.claim(
-          identity.workerId,
-          settings.batchSize,
-          settings.leaseSeconds,
-          settings.maxAttempts,
-        );
-      } catch (error) {
-        logger.warn({ err: toError(error) }, 'Claiming events failed; trying again at the next poll');
-        await idle(settings.pollIntervalMs);
+    while (!stopping()) {
+      const free = settings.concurrency - held.size;
+      const wanted = Math.min(settings.batchSize, settings.concurrency);
+      if (free <= 0) {
+        setMode('full');
+        await waitForChange();
         continue;
       }
-      if (events.length > 0) {
-        try {
-          await processBatch(events);
-        } catch (error) {
-          const err = toError(error);
-          stopping = true;
-          logger.fatal(
-            { err, eventIds: events.map((event) => event.id) },
-            'Failed to record notification results; stopping the worker so nothing is sent twice',
-          );
-          options.onFatal?.(err);
-          return;
-        }
-        if (events.length >= settings.batchSize) continue;
+      if (!wakePending && !moreDue) {
+        setMode('idle');
+        await waitForChange(settings.pollIntervalMs);
+        continue;
       }
-      await idle(settings.pollIntervalMs);
+      if (!wakePending && free < wanted && held.size > 0) {
+        // Draining a backlog: claim whole batches, not one event per freed slot.
+        await waitForChange();
+        continue;
+      }
+      setMode('claiming');
+      wakePending = false;
+      const size = Math.min(settings.batchSize, free);
+      let events: ClaimedEvent[];
+      try {
+        events = await store.claim(identity.workerId, size, settings.leaseSeconds, settings.maxAttempts);
+      } catch (error) {
+        logger.warn({ err: toError(error) }, 'Claiming events failed; trying again at the next poll');
+        moreDue = false;
+        setMode('idle');
+        await waitForChange(settings.pollIntervalMs);
+        continue;
+      }
+      if (events.length > 0) await refreshSenders();
+      moreDue = events.length >= size;
+      const claim = { started: performance.now(), remaining: events.length, size: events.length };
+      for (const event of events) run(event, claim);
     }
   }
 
@@ -245,12 +286,15 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
           channels: configured,
           unconfigured: senders.channels.filter((channel) => !configured.includes(channel)),
           batchSize: settings.batchSize,
+          concurrency: settings.concurrency,
           pollIntervalMs: settings.pollIntervalMs,
           wakeUp: unlisten ? 'listen' : 'poll',
         },
         'Notification worker started',
       );
       warnIfNoChannel(logger, configured, senders.channels);
+      setMode('idle');
+      wakePending = true;
       loopDone = loop();
       // The SLA sweep runs beside the drain: safe with several workers (each lead is
       // breached once, by whichever sweeper locks it first).
@@ -263,17 +307,21 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     },
     stop() {
       stopDone ??= (async () => {
-        stopping = true;
-        wake();
+        if (!stopping()) setMode('stopping');
+        queues.releaseWaiting();
+        nudge();
         const grace = setTimeout(() => {
           logger.warn('Shutdown grace over; aborting sends in flight (they are retried later)');
-          batchAbort?.abort(new Error('shutdown'));
+          graceAbort.abort(new Error('shutdown'));
         }, settings.shutdownGraceMs);
         try {
-          await Promise.all([loopDone, stopSlaSweeper?.()]);
+          await loopDone;
+          if (held.size > 0) await new Promise<void>((resolve) => (drained = resolve));
+          await stopSlaSweeper?.();
         } finally {
           clearTimeout(grace);
           clearInterval(heartbeatTimer);
+          setMode('stopped');
           await unlisten?.().catch(() => {});
           await beat(true);
           await senders.close();

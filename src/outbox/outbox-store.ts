@@ -20,13 +20,24 @@ export interface ClaimedEvent {
   settled: Partial<Record<string, SettledStatus>>;
 }
 
+/**
+ * One notification_logs row. `rate_limited`: the provider refused for rate and the send
+ * was re-queued within the same attempt (20261201000200_worker_pipeline.sql).
+ */
 export interface ChannelLog {
   channel: ChannelName;
-  status: 'sent' | 'failed' | 'skipped';
+  status: 'sent' | 'failed' | 'skipped' | 'rate_limited';
   error?: string | undefined;
   providerStatus?: number | undefined;
   durationMs?: number | undefined;
   permanent?: boolean | undefined;
+  /** Shared by the rows of every event one digest message covered. */
+  digestId?: string | undefined;
+  /**
+   * When the attempt ended (performance.now()). Sent as `agoMs`, so the row's created_at
+   * is the attempt's time on the database's clock, not the time of the grouped record.
+   */
+  finishedAt?: number | undefined;
 }
 
 /**
@@ -40,6 +51,8 @@ export interface EventResult {
   result: 'delivered' | 'failed' | 'pending';
   retryInMs?: number | undefined;
   error?: string | undefined;
+  /** Nothing was tried in this attempt (released unsent at shutdown): give it back. */
+  refundAttempt?: boolean | undefined;
   logs: ChannelLog[];
 }
 
@@ -76,9 +89,17 @@ export function outboxStore(storage: Storage) {
       });
     },
     record(workerId: string, results: EventResult[], maxAttempts: number): Promise<RecordOutcome> {
+      const now = performance.now();
+      const rows = results.map((result) => ({
+        ...result,
+        logs: result.logs.map(({ finishedAt, ...log }) => ({
+          ...log,
+          agoMs: finishedAt === undefined ? undefined : Math.max(0, Math.round(now - finishedAt)),
+        })),
+      }));
       return storage.call<RecordOutcome>('record_notification_results', {
         p_worker_id: workerId,
-        p_batch: { results },
+        p_batch: { results: rows },
         p_max_attempts: maxAttempts,
       });
     },

@@ -63,6 +63,11 @@ export const FAST_WORKER_ENV: Record<string, string> = {
   WORKER_LEASE_SECONDS: '5',
   WORKER_MAX_ATTEMPTS: '4',
   ADMIN_DASHBOARD_URL: 'https://crm.example.com/admin',
+  // Unpaced: these tests count one message per lead per channel against receivers with
+  // no rate limit. Pacing and digests have their own tests (tests/outbox/pacing.test.ts).
+  SLACK_RATE_PER_MINUTE: '0',
+  TELEGRAM_RATE_PER_MINUTE: '0',
+  EMAIL_RATE_PER_MINUTE: '0',
 };
 
 export interface RunningWorker {

@@ -233,16 +233,18 @@ describeEachDatabase('notification worker', (kind) => {
       const [firstTg, secondTg] = channels.telegram.requests;
       expect(secondTg!.at - firstTg!.at).toBeGreaterThanOrEqual(950);
       expect(channels.smtp.messages).toHaveLength(1);
+      // A 429 is logged as rate_limited and re-sent within the same attempt.
       const rows = await logsOf(lead.eventId);
       expect(
         rows
-          .filter((r) => r.status === 'failed')
-          .map((r) => [r.channel, r.provider_status])
+          .filter((r) => r.status !== 'sent')
+          .map((r) => [r.channel, r.status, r.provider_status, r.attempt])
           .sort(),
       ).toEqual([
-        ['slack', 429],
-        ['telegram', 429],
+        ['slack', 'rate_limited', 429, 1],
+        ['telegram', 'rate_limited', 429, 1],
       ]);
+      expect(await eventRow(lead.eventId)).toMatchObject({ outcome: 'delivered', attempts: 1 });
     });
 
     it('stops a channel after a permanent failure and marks the event dead once the rest is settled', async () => {

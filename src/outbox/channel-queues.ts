@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import {
+  type ChannelName,
+  type DeliveryEvent,
+  type LeadAlert,
+  type NotificationSender,
+  SendError,
+} from '../notifications/sender.js';
+import type { ChannelLog } from './outbox-store.js';
+import { rateLimitPauseMs, TokenBucket } from './pacer.js';
+
+/**
+ * Every send of the worker goes through here: one queue per channel and destination
+ * (a lane), drained as its pacer (TokenBucket) allows.
+ *
+ * - Order: SLA escalations (and failing-webhook alerts) first, then the rest, each
+ *   oldest first.
+ * - Digest: when a lane's token comes and more than `digestThreshold` new-lead alerts
+ *   wait in it, and the channel can (sender.sendDigest), up to DIGEST_MAX of them go
+ *   out as one message, recorded as the `sent` row of each with one digest id.
+ * - Rate limit (SendError.rateLimited: 429, Telegram retry_after): the whole channel
+ *   pauses for what the provider asked, the send is re-queued at the front and tried
+ *   again within the same attempt; a `rate_limited` row is logged for each alert.
+ * - Unpaced (rate 0) and not paused: every alert is sent the moment it arrives, in
+ *   parallel; the worker's window (WORKER_CONCURRENCY) bounds how many.
+ * - Shutdown: `releaseWaiting` hands back every alert not yet being sent, unsent; the
+ *   sends in progress finish or are aborted by the shutdown signal.
+ */
+export interface ChannelJob {
+  alert: LeadAlert;
+  /** The event itself, for senders that need more than the alert (CRM, webhooks). */
+  event: DeliveryEvent;
+  eventId: number;
+  /** "attempt N of M", for the log lines. */
+  attemptText: string;
+}
+
+export interface ChannelOutcome {
+  /** notification_logs rows: `rate_limited` ones, then the `sent` or `failed` one. */
+  logs: ChannelLog[];
+  /** Set when the send failed (transient or permanent). */
+  failure?: SendError;
+  /** Handed back at shutdown before it was sent: due again, at once. */
+  released?: true;
+}
+
+export interface ChannelQueueSettings {
+  digestThreshold: number;
+  sendTimeoutMs: number;
+  logger: Logger;
+  /** Aborted when shutdown runs out of grace: sends in flight give up. */
+  shutdownSignal: AbortSignal;
+}
+
+export interface ChannelQueues {
+  send(sender: NotificationSender, job: ChannelJob): Promise<ChannelOutcome>;
+  /** Shutdown: every alert still waiting is handed back unsent; later ones too. */
+  releaseWaiting(): void;
+  /** Alerts waiting (not yet being sent), per channel. */
+  waiting(): Partial<Record<ChannelName, number>>;
+}
+
+/** Most alerts in one digest: a message the team can still read at a glance. */
+export const DIGEST_MAX = 25;
+/** A provider that never stops answering 429 eventually costs an attempt after all. */
+const RATE_LIMITED_MAX_PER_ATTEMPT = 30;
+
+interface Item {
+  job: ChannelJob;
+  logs: ChannelLog[];
+  rateLimited: number;
+  resolve(outcome: ChannelOutcome): void;
+}
+
+/**
+ * Sent ahead of everything else and never digested: SLA escalations, and a webhook
+ * endpoint that stopped accepting deliveries. Only new-lead alerts are digested.
+ */
+function isUrgent(alert: LeadAlert): boolean {
+  return alert.kind === 'lead.sla_breached' || alert.kind === 'webhook.failing';
+}
+
+interface Lane {
+  bucket: TokenBucket;
+  escalations: Item[];
+  leads: Item[];
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface ChannelState {
+  sender: NotificationSender;
+  lanes: Map<string, Lane>;
+  pausedUntil: number;
+  consecutiveRateLimits: number;
+}
+
+export function createChannelQueues(settings: ChannelQueueSettings): ChannelQueues {
+  const { logger, shutdownSignal } = settings;
+  const channels = new Map<ChannelName, ChannelState>();
+  let released = false;
+  const now = () => performance.now();
+
+  function stateOf(sender: NotificationSender): ChannelState {
+    let state = channels.get(sender.channel);
+    if (!state) {
+      state = { sender, lanes: new Map(), pausedUntil: 0, consecutiveRateLimits: 0 };
+      channels.set(sender.channel, state);
+    }
+    return state;
+  }
+
+  function laneOf(state: ChannelState, destination: string): Lane {
+    let lane = state.lanes.get(destination);
+    if (!lane) {
+      const pacing = state.sender.pacing ?? { ratePerMinute: 0, burst: 1 };
+      lane = { bucket: new TokenBucket(pacing), escalations: [], leads: [], timer: undefined };
+      state.lanes.set(destination, lane);
+    }
+    return lane;
+  }
+
+  /** Sends what the lane's pacer allows now; schedules itself for the next token. */
+  function pump(state: ChannelState, lane: Lane): void {
+    if (lane.timer || released) return;
+    while (lane.escalations.length + lane.leads.length > 0) {
+      const wait = Math.max(state.pausedUntil - now(), lane.bucket.delayMs());
+      if (wait > 0) {
+        lane.timer = setTimeout(() => {
+          lane.timer = undefined;
+          pump(state, lane);
+        }, wait);
+        return;
+      }
+      lane.bucket.take();
+      void dispatch(state, lane, nextSend(state, lane));
+    }
+  }
+
+  function nextSend(state: ChannelState, lane: Lane): Item[] {
+    const escalation = lane.escalations.shift();
+    if (escalation) return [escalation];
+    if (state.sender.sendDigest) {
+      const newLeads = lane.leads.filter((item) => item.job.alert.kind === 'lead.created');
+      if (newLeads.length > settings.digestThreshold) {
+        const digest = newLeads.slice(0, DIGEST_MAX);
+        const taken = new Set(digest);
+        lane.leads = lane.leads.filter((item) => !taken.has(item));
+        return digest;
+      }
+    }
+    return [lane.leads.shift()!];
+  }
+
+  async function dispatch(state: ChannelState, lane: Lane, items: Item[]): Promise<void> {
+    const { sender } = state;
+    const channel = sender.channel;
+    const digest = items.length > 1;
+    const digestId = digest ? randomUUID() : undefined;
+    const eventIds = items.map((item) => item.job.eventId);
+    const context = digest
+      ? { eventIds, channel, digestId, alerts: items.length }
+      : { eventId: eventIds[0], channel, attempt: items[0]!.job.attemptText };
+    const started = now();
+    try {
+      const result = await withTimeout(
+        (signal) =>
+          digest
+            ? sender.sendDigest!(
+                items.map((item) => item.job.alert),
+                signal,
+              )
+            : sender.send(items[0]!.job.alert, signal, items[0]!.job.event),
+        channel,
+        sender.timeoutMs ?? settings.sendTimeoutMs,
+        shutdownSignal,
+      );
+      const finishedAt = now();
+      const durationMs = Math.round(finishedAt - started);
+      state.consecutiveRateLimits = 0;
+      for (const item of items) {
+        item.logs.push({
+          channel,
+          status: 'sent',
+          finishedAt,
+          providerStatus: result.providerStatus,
+          durationMs,
+          error: result.note,
+          digestId,
+        });
+        item.resolve({ logs: item.logs });
+      }
+      logger.info(
+        { ...context, durationMs, providerStatus: result.providerStatus },
+        digest
+          ? `Digest of ${items.length} new leads sent via ${channel}`
+          : `Notification sent via ${channel}`,
+      );
+    } catch (thrown) {
+      const finishedAt = now();
+      const durationMs = Math.round(finishedAt - started);
+      const error = asSendError(thrown, channel, shutdownSignal);
+      const row = {
+        channel,
+        error: error.message,
+        providerStatus: error.providerStatus,
+        durationMs,
+        digestId,
+        finishedAt,
+      };
+      const requeue = error.rateLimited && !shutdownSignal.aborted && !released;
+      if (requeue) {
+        state.consecutiveRateLimits++;
+        const pauseMs = rateLimitPauseMs(error.retryAfterMs, state.consecutiveRateLimits);
+        state.pausedUntil = Math.max(state.pausedUntil, now() + pauseMs);
+        logger.warn(
+          { ...context, durationMs, providerStatus: error.providerStatus, pauseMs },
+          `${channel} rate limited: channel paused for ${pauseMs} ms, sends re-queued (no attempt used)`,
+        );
+      } else {
+        logger.warn(
+          {
+            ...context,
+            durationMs,
+            providerStatus: error.providerStatus,
+            kind: error.kind,
+            error: error.message,
+          },
+          `Notification via ${channel} failed (${error.kind})`,
+        );
+      }
+      const back: Item[] = [];
+      for (const item of items) {
+        if (requeue && item.rateLimited < RATE_LIMITED_MAX_PER_ATTEMPT) {
+          item.rateLimited++;
+          item.logs.push({ ...row, status: 'rate_limited' });
+          back.push(item);
+        } else {
+          item.logs.push({ ...row, status: 'failed', permanent: error.kind === 'permanent' });
+          item.resolve({ logs: item.logs, failure: error });
+        }
+      }
+      // Back at the front, in their order: they were next before the refusal.
+      lane.escalations.unshift(...back.filter((item) => isUrgent(item.job.alert)));
+      lane.leads.unshift(...back.filter((item) => !isUrgent(item.job.alert)));
+      for (const other of state.lanes.values()) pump(state, other);
+    }
+  }
+
+  return {
+    send(sender, job) {
+      return new Promise<ChannelOutcome>((resolve) => {
+        if (released) return resolve({ logs: [], released: true });
+        const state = stateOf(sender);
+        const lane = laneOf(state, sender.destinationOf?.(job.alert) ?? sender.channel);
+        const item: Item = { job, logs: [], rateLimited: 0, resolve };
+        (isUrgent(job.alert) ? lane.escalations : lane.leads).push(item);
+        pump(state, lane);
+      });
+    },
+    releaseWaiting() {
+      released = true;
+      for (const state of channels.values()) {
+        for (const lane of state.lanes.values()) {
+          clearTimeout(lane.timer);
+          lane.timer = undefined;
+          for (const item of lane.escalations.splice(0).concat(lane.leads.splice(0))) {
+            item.resolve({ logs: item.logs, released: true });
+          }
+        }
+      }
+    },
+    waiting() {
+      const counts: Partial<Record<ChannelName, number>> = {};
+      for (const [channel, state] of channels) {
+        let n = 0;
+        for (const lane of state.lanes.values()) n += lane.escalations.length + lane.leads.length;
+        counts[channel] = n;
+      }
+      return counts;
+    },
+  };
+}
+
+/**
+ * The sender gets an AbortSignal for its timeout; the race is a backstop for a
+ * library that ignores it, so a hung provider can never hold an event (and its
+ * lease) for ever.
+ */
+async function withTimeout<T>(
+  send: (signal: AbortSignal) => Promise<T>,
+  channel: ChannelName,
+  timeoutMs: number,
+  shutdownSignal: AbortSignal,
+): Promise<T> {
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), shutdownSignal]);
+  let timer: NodeJS.Timeout | undefined;
+  const backstop = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new SendError(`${channel} send timed out`, 'transient')),
+      timeoutMs + 1_000,
+    );
+  });
+  try {
+    return await Promise.race([send(signal), backstop]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function asSendError(thrown: unknown, channel: ChannelName, shutdownSignal: AbortSignal): SendError {
+  if (shutdownSignal.aborted) return new SendError(`${channel} send cut short by shutdown`, 'transient');
+  if (thrown instanceof SendError) return thrown;
+  // Senders classify and scrub their own errors; anything else is unexpected. Its
+  // text may carry a secret, so it is not stored, only its type.
+  const name = thrown instanceof Error ? thrown.name : typeof thrown;
+  return new SendError(`${channel} send failed unexpectedly (${name})`, 'transient');
+}
