@@ -26,6 +26,10 @@ import { createResultRecorder, type RecordEntry } from './result-recorder.js';
  *   claiming  -> claiming   it came back full: more are due, claim again as slots free
  *   claiming  -> full       the window (WORKER_CONCURRENCY events in hand) is full
  *   full      -> claiming   an event was recorded and its slot freed
+ *   any       -> blocked    recording fails because the database is unreachable: no
+ *                           claim until it works again (the leases of the events in
+ *                           hand may have run out; a claim first would re-send them)
+ *   blocked   -> claiming   a record call went through again
  *   any       -> stopping   stop() or a fatal recording error: no more claims
  *   stopping  -> stopped    every event in hand recorded (or released at the grace)
  * There is at most one claim call at a time, and it is the loop's only await besides
@@ -65,12 +69,13 @@ export interface NotificationWorker {
   wake(): void;
 }
 
-type Mode = 'starting' | 'idle' | 'claiming' | 'full' | 'stopping' | 'stopped';
+type Mode = 'starting' | 'idle' | 'claiming' | 'full' | 'blocked' | 'stopping' | 'stopped';
 const TRANSITIONS: Record<Mode, readonly Mode[]> = {
   starting: ['idle', 'stopping'],
-  idle: ['claiming', 'full', 'stopping'],
-  claiming: ['idle', 'claiming', 'full', 'stopping'],
-  full: ['claiming', 'idle', 'stopping'],
+  idle: ['claiming', 'full', 'blocked', 'stopping'],
+  claiming: ['idle', 'claiming', 'full', 'blocked', 'stopping'],
+  full: ['claiming', 'idle', 'blocked', 'stopping'],
+  blocked: ['claiming', 'idle', 'full', 'stopping'],
   stopping: ['stopped'],
   stopped: [],
 };
@@ -111,11 +116,12 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     logger,
     shutdownSignal: graceAbort.signal,
     onRecorded: announce,
+    onUnstalled: () => nudge(),
   });
 
   let mode: Mode = 'starting';
-  /** Ids of the events in hand (sending or recording): the only leases the heartbeat renews. */
-  const held = new Set<number>();
+  /** The events in hand (sending or recording): the only leases the heartbeat renews. */
+  const held = new Map<number, ClaimedEvent>();
   let wakePending = false;
   /** The last claim came back full: more events are probably due. */
   let moreDue = false;
@@ -160,7 +166,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
 
   const beat = async (final = false) => {
     try {
-      await store.beat(identity, settings.leaseSeconds, final ? [] : [...held], final);
+      await store.beat(identity, settings.leaseSeconds, final ? [] : [...held.keys()], final);
     } catch (error) {
       logger.warn({ err: toError(error) }, 'Worker heartbeat failed');
     }
@@ -207,7 +213,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
 
   /** One event through the window: send, record, free its slot. */
   function run(event: ClaimedEvent, claim: { started: number; remaining: number; size: number }): void {
-    held.add(event.id);
+    held.set(event.id, event);
     void (async () => {
       try {
         const result = await deliverEvent(event, deliverSettings);
@@ -232,10 +238,31 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     }
   }
 
+  /**
+   * An event already in hand came back from a claim: its lease ran out while we held
+   * it (a heartbeat came too late) and this worker took it again. Keep the send in
+   * progress and record it under the new attempt number, instead of sending twice.
+   */
+  function adopted(event: ClaimedEvent): boolean {
+    const mine = held.get(event.id);
+    if (!mine) return false;
+    logger.warn(
+      { eventId: event.id, attempt: event.attempts },
+      'Lease ran out on an event in hand and this worker claimed it again; keeping the send in progress',
+    );
+    mine.attempts = event.attempts;
+    return true;
+  }
+
   async function loop(): Promise<void> {
     while (!stopping()) {
       const free = settings.concurrency - held.size;
       const wanted = Math.min(settings.batchSize, settings.concurrency);
+      if (recorder.stalled()) {
+        setMode('blocked');
+        await waitForChange();
+        continue;
+      }
       if (free <= 0) {
         setMode('full');
         await waitForChange();
@@ -266,8 +293,9 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
       }
       if (events.length > 0) await refreshSenders();
       moreDue = events.length >= size;
-      const claim = { started: performance.now(), remaining: events.length, size: events.length };
-      for (const event of events) run(event, claim);
+      const fresh = events.filter((event) => !adopted(event));
+      const claim = { started: performance.now(), remaining: fresh.length, size: fresh.length };
+      for (const event of fresh) run(event, claim);
     }
   }
 

@@ -36,11 +36,19 @@ export interface ResultRecorderOptions {
   shutdownSignal: AbortSignal;
   /** After each successful call (admin feed, metrics). */
   onRecorded(entries: RecordEntry[], outcome: RecordOutcome): void;
+  /** When recording works again after the database was unreachable. */
+  onUnstalled(): void;
 }
 
 export interface ResultRecorder {
   /** Resolves once the result is written (or given up after a data error). */
   record(entry: RecordEntry): Promise<void>;
+  /**
+   * A record call is failing because the database is unreachable. The worker claims
+   * nothing meanwhile: its held events' leases may have run out during the outage, and
+   * a claim that came first after it would take them again and send them twice.
+   */
+  stalled(): boolean;
 }
 
 const GROUP_MAX = 50;
@@ -60,13 +68,20 @@ export function createResultRecorder(options: ResultRecorderOptions): ResultReco
   const { store, logger, shutdownSignal } = options;
   const queue: Waiting[] = [];
   let flushing = false;
+  let stalled = false;
 
   async function callWithRetry(results: EventResult[]): Promise<RecordOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await store.record(options.workerId, results, options.maxAttempts);
+        const outcome = await store.record(options.workerId, results, options.maxAttempts);
+        if (stalled) {
+          stalled = false;
+          options.onUnstalled();
+        }
+        return outcome;
       } catch (error) {
         if (!(error instanceof StorageUnavailableError) || shutdownSignal.aborted) throw error;
+        stalled = true;
         const delay = RETRY_DELAYS_MS[attempt] ?? RETRY_MAX_MS;
         logger.warn(
           { err: error, retryInMs: delay, attempt: attempt + 1, eventIds: results.map((r) => r.eventId) },
@@ -107,6 +122,9 @@ export function createResultRecorder(options: ResultRecorderOptions): ResultReco
   }
 
   async function write(entries: RecordEntry[]): Promise<RecordOutcome> {
+    // The attempt the worker holds now (it may have claimed the event again, see
+    // notification-worker.ts `adopted`), not the one the send started under.
+    for (const entry of entries) entry.result.attempt = entry.event.attempts;
     const results = entries.map((entry) => entry.result);
     try {
       return await callWithRetry(results);
@@ -151,6 +169,7 @@ export function createResultRecorder(options: ResultRecorderOptions): ResultReco
   }
 
   return {
+    stalled: () => stalled,
     record(entry) {
       return new Promise<void>((resolve, reject) => {
         queue.push({ ...entry, resolve, reject });

@@ -6,9 +6,11 @@
 --   * status 'rate_limited': the provider refused for rate; the worker paused the channel
 --     for the time asked and sent again within the same attempt. Such a row never settles
 --     a channel and is not a failure in ops_channel_health's failure rate.
+--   (Chosen over `failed` + provider status 429 so that failure counts, alerts on them
+--   and the attempt budget all keep meaning "the provider said no".)
 --   * digest_id: the `sent` rows of every event one digest message covered share it
 --     (same provider status), so "which message told the team about this lead?" has an
---     answer, and a digest reads as one send in the ops views.
+--     answer, and a digest reads as one message in ops_channel_pacing.
 -- record_notification_results learns both fields, plus `refundAttempt`: an event released
 -- at shutdown before any of its channels was tried gives its attempt back (waiting for a
 -- pacer is not an attempt).
@@ -129,10 +131,10 @@ begin
 end
 $$;
 
--- Channel health: a rate-limited row is neither a send nor a failure. The failure rate
--- is over attempts that got a verdict; rate limiting gets its own count and, a digest
--- being one message, messages_24h counts it once. New columns go last (CREATE OR
--- REPLACE VIEW can only append).
+-- Channel health: a rate-limited row is neither a send nor a failure, so the failure
+-- rate is over attempts that got a verdict. The columns stay those of 20261122000300
+-- (that file may run again, and CREATE OR REPLACE VIEW cannot drop columns); pacing has
+-- its own view below.
 create or replace view ops_channel_health as
 select
   channel,
@@ -144,9 +146,21 @@ select
   percentile_cont(0.95) within group (order by duration_ms)
     filter (where duration_ms is not null) as p95_duration_ms,
   max(created_at) filter (where status = 'sent') as last_sent_at,
-  max(created_at) filter (where status = 'failed') as last_failed_at,
+  max(created_at) filter (where status = 'failed') as last_failed_at
+from notification_logs
+where created_at >= now() - interval '24 hours'
+group by channel;
+
+-- Pacing over the last 24 hours, one row per channel: how often the provider refused for
+-- rate, how many alerts went out inside digests, and how many messages that made (a
+-- digest is one message for all the events it covered).
+create or replace view ops_channel_pacing as
+select
+  channel,
   count(*) filter (where status = 'rate_limited') as rate_limited_24h,
+  max(created_at) filter (where status = 'rate_limited') as last_rate_limited_at,
   count(*) filter (where status = 'sent' and digest_id is not null) as sent_in_digest_24h,
+  count(distinct digest_id) filter (where status = 'sent') as digests_24h,
   (count(*) filter (where status = 'sent' and digest_id is null)
    + count(distinct digest_id) filter (where status = 'sent')) as messages_24h
 from notification_logs
@@ -156,5 +170,6 @@ group by channel;
 -- As in 20261122000300: the caller's rights apply, nothing for the public API roles.
 -- (CREATE OR REPLACE keeps grants; restated so this file reads whole.)
 alter view ops_channel_health set (security_invoker = true);
-revoke all on ops_channel_health from public, anon, authenticated;
-grant select on ops_channel_health to service_role;
+alter view ops_channel_pacing set (security_invoker = true);
+revoke all on ops_channel_health, ops_channel_pacing from public, anon, authenticated;
+grant select on ops_channel_health, ops_channel_pacing to service_role;
