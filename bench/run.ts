@@ -19,6 +19,7 @@ import { disableGraphileEnqueue, enableGraphileEnqueue } from './peer/graphile-s
 import { type DrainResult, drainGraphile, drainLeadrelay, drainRows } from './sections/drain.js';
 import { endToEnd, type LatencyResult } from './sections/e2e.js';
 import { runIntake } from './sections/intake.js';
+import { pacedDigest, pacedDigestRows } from './sections/paced-digest.js';
 import { PGBENCH_SCRIPT, runPgbench } from './sections/pgbench.js';
 import { measureScale, scaleRows } from './sections/scale.js';
 
@@ -29,7 +30,7 @@ import { measureScale, scaleRows } from './sections/scale.js';
  * every section against it, prints one table, writes bench/RESULTS.md (quick mode:
  * bench/out/RESULTS-quick.md) and drops the database.
  */
-const SECTIONS = ['intake', 'drain', 'e2e', 'peer', 'scale'] as const;
+const SECTIONS = ['intake', 'drain', 'e2e', 'peer', 'paced', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const root = join(import.meta.dirname, '..');
@@ -178,6 +179,9 @@ try {
   }
   if (ours.length > 0) drainRows(ctx, ours, peer);
   if (ourLatency || peerLatency) latencyRows(ourLatency, peerLatency);
+  if (only.has('paced')) {
+    await section('Paced digest', async () => pacedDigestRows(ctx, await pacedDigest(ctx)));
+  }
   if (only.has('scale')) {
     await section('Scale', async () => {
       const [small, large] = ctx.sizes.scaleRows;

@@ -29,6 +29,8 @@ export interface Sizes {
   scaleRows: [small: number, large: number];
   scalePending: number;
   scaleRepeats: number;
+  /** Leads preloaded for the paced-digest case (Slack stand-in taking 1 post/s). */
+  pacedLeads: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -41,6 +43,7 @@ export const FULL_SIZES: Sizes = {
   scaleRows: [10_000, 1_000_000],
   scalePending: 1_000,
   scaleRepeats: 100,
+  pacedLeads: 500,
 };
 
 /** --quick: every benchmark for a few seconds with small sizes (CI keeps the harness alive). */
@@ -55,6 +58,7 @@ export const QUICK_SIZES: Sizes = {
   scaleRows: [6_000, 12_000],
   scalePending: 200,
   scaleRepeats: 10,
+  pacedLeads: 60,
 };
 
 export interface BenchContext {

@@ -56,6 +56,17 @@ export async function startApi(ctx: BenchContext, env: Record<string, string> = 
   return Object.assign(api, { url });
 }
 
+/**
+ * Provider pacing off: the receivers take any rate and graphile-worker paces nothing,
+ * so the drain and end-to-end sections compare the pipelines themselves. The paced
+ * case (bench/sections/paced-digest.ts) turns Slack's pacing on.
+ */
+export const UNPACED_ENV: Record<string, string> = {
+  SLACK_RATE_PER_MINUTE: '0',
+  TELEGRAM_RATE_PER_MINUTE: '0',
+  EMAIL_RATE_PER_MINUTE: '0',
+};
+
 /** n notification worker processes (`node dist/workers/notification-worker.js`), all channels on. */
 export async function startWorkers(
   ctx: BenchContext,
@@ -70,6 +81,7 @@ export async function startWorkers(
       {
         ...baseEnv(ctx),
         ...channelEnv(ctx.receivers),
+        ...UNPACED_ENV,
         ...env,
       },
     ),

@@ -73,12 +73,7 @@ export function createResultRecorder(options: ResultRecorderOptions): ResultReco
   async function callWithRetry(results: EventResult[]): Promise<RecordOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await store.record(options.workerId, results, options.maxAttempts);
-        if (stalled) {
-          stalled = false;
-          options.onUnstalled();
-        }
-        return outcome;
+        return await store.record(options.workerId, results, options.maxAttempts);
       } catch (error) {
         if (!(error instanceof StorageUnavailableError) || shutdownSignal.aborted) throw error;
         stalled = true;
@@ -154,6 +149,12 @@ export function createResultRecorder(options: ResultRecorderOptions): ResultReco
       }
     } finally {
       flushing = false;
+      // Unstalled only once everything queued during the outage is written: a claim
+      // before that could take the expired leases of results still waiting here.
+      if (stalled) {
+        stalled = false;
+        options.onUnstalled();
+      }
     }
   }
 
