@@ -41,8 +41,12 @@ export interface ChannelOutcome {
   logs: ChannelLog[];
   /** Set when the send failed (transient or permanent). */
   failure?: SendError;
-  /** Handed back at shutdown before it was sent: due again, at once. */
+  /**
+   * Handed back unsent: at shutdown (due again at once), or because the channel is
+   * paused for longer than HOLD_MAX_MS (due again when the pause ends: `retryAfterMs`).
+   */
   released?: true;
+  retryAfterMs?: number;
 }
 
 export interface ChannelQueueSettings {
@@ -65,6 +69,12 @@ export interface ChannelQueues {
 export const DIGEST_MAX = 25;
 /** A provider that never stops answering 429 eventually costs an attempt after all. */
 const RATE_LIMITED_MAX_PER_ATTEMPT = 30;
+/**
+ * Longest pause the worker waits out with the event in hand. A provider asking for more
+ * (HubSpot's daily limit: until midnight) gets the event handed back, due when the pause
+ * ends and without using an attempt, so a window slot is not held for hours.
+ */
+export const HOLD_MAX_MS = 60_000;
 
 interface Item {
   job: ChannelJob;
@@ -124,7 +134,14 @@ export function createChannelQueues(settings: ChannelQueueSettings): ChannelQueu
   function pump(state: ChannelState, lane: Lane): void {
     if (lane.timer || released) return;
     while (lane.escalations.length + lane.leads.length > 0) {
-      const wait = Math.max(state.pausedUntil - now(), lane.bucket.delayMs());
+      const paused = state.pausedUntil - now();
+      if (paused > HOLD_MAX_MS) {
+        for (const item of lane.escalations.splice(0).concat(lane.leads.splice(0))) {
+          item.resolve({ logs: item.logs, released: true, retryAfterMs: Math.ceil(paused) });
+        }
+        return;
+      }
+      const wait = Math.max(paused, lane.bucket.delayMs());
       if (wait > 0) {
         lane.timer = setTimeout(() => {
           lane.timer = undefined;

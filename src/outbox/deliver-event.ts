@@ -80,10 +80,11 @@ export async function deliverEvent(event: ClaimedEvent, settings: DeliverSetting
     return { ...base, result: 'pending', retryInMs, error, logs };
   }
   if (released.length > 0) {
-    // Handed back at shutdown before being sent: due again at once, and when nothing at
-    // all was tried in this attempt, the attempt is given back (waiting is not trying).
-    const tried = logs.some((log) => log.status !== 'skipped');
-    return { ...base, result: 'pending', retryInMs: 0, error, refundAttempt: !tried, logs };
+    // Handed back unsent (shutdown, or a rate-limit pause too long to wait out in hand):
+    // due again when the pause ends (at once at shutdown), and with no failure in this
+    // attempt it is given back: waiting for a provider's rate is not trying.
+    const retryInMs = Math.max(0, ...released.map((outcome) => outcome.retryAfterMs ?? 0));
+    return { ...base, result: 'pending', retryInMs, error, refundAttempt: failures.length === 0, logs };
   }
   const failedBefore = Object.values(event.settled).includes('failed');
   if (failures.length > 0 || failedBefore) {
