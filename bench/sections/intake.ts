@@ -9,6 +9,11 @@ import { fmt } from '../lib/stats.js';
  * first as fast as it goes (the maximum rate), then at half that rate (the latency a
  * loaded but not saturated API gives). Load comes from autocannon in the harness
  * process; the API is its own process, so its peak RSS is its own.
+ *
+ * Team variant (issue 12): the same maximum-rate load with assignment and returning-lead
+ * detection off (ASSIGNMENT_STRATEGY=none, DUPLICATE_WINDOW_DAYS=0) and on (round robin
+ * over 4 active members, 30-day window), alternated off/on/off/on in the same run so
+ * drift on a shared machine hits both alike; the target is on ≥ 0.9 × off.
  */
 export const INTAKE_CONNECTIONS = 64;
 
@@ -43,6 +48,63 @@ async function load(url: string, seconds: number, overallRate?: number) {
     failed: result.non2xx + result.errors + result.timeouts,
     total: ok,
   };
+}
+
+const TEAM_OFF = { ASSIGNMENT_STRATEGY: 'none', DUPLICATE_WINDOW_DAYS: '0' };
+const TEAM_ON = { ASSIGNMENT_STRATEGY: 'round_robin', DUPLICATE_WINDOW_DAYS: '30' };
+
+/** Four active agents, no working hours or capacity: every lead is assigned. */
+async function seedTeam(ctx: BenchContext) {
+  await ctx.db.pool.query('truncate team_members, lead_inquiries, audit_logs restart identity cascade');
+  await ctx.db.pool.query(
+    `insert into team_members (name, email, role, token_hash, token_hint)
+     select 'Bench Agent ' || g, 'agent' || g || '@bench.test', 'agent', md5('bench' || g), 'lrm_bnch'
+       from generate_series(1, 4) g`,
+  );
+}
+
+async function maxRate(ctx: BenchContext, env: Record<string, string>, seconds: number) {
+  await truncateLeadTables(ctx.db.pool);
+  const api = await startApi(ctx, env);
+  try {
+    await load(api.url, Math.min(3, seconds));
+    return await load(api.url, seconds);
+  } finally {
+    await api.stop();
+  }
+}
+
+/** Intake with assignment + returning-lead detection on versus off, alternated in one run. */
+async function runTeamVariant(ctx: BenchContext, seconds: number) {
+  await seedTeam(ctx);
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    off.push((await maxRate(ctx, TEAM_OFF, seconds)).rate);
+    on.push((await maxRate(ctx, TEAM_ON, seconds)).rate);
+  }
+  const { rows } = await ctx.db.pool.query<{ assigned: number; total: number }>(
+    'select count(assignee_id)::int as assigned, count(*)::int as total from conversations',
+  );
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const ratio = mean(on) / mean(off);
+  ctx.commands.set(
+    'intake-team',
+    `as intake, twice each alternating: ASSIGNMENT_STRATEGY=none DUPLICATE_WINDOW_DAYS=0, then ASSIGNMENT_STRATEGY=round_robin DUPLICATE_WINDOW_DAYS=30 with 4 active team members (${seconds} s each after a 3 s warm-up)`,
+  );
+  ctx.values.set('intake.teamRatio', ratio);
+  ctx.rows.push({
+    section: 'Intake',
+    metric: `leads/s with assignment + returning leads on / off (runs: on ${on.map(fmt).join(', ')}; off ${off.map(fmt).join(', ')})`,
+    value: `${fmt(mean(on))} / ${fmt(mean(off))} = ${ratio.toFixed(2)}×`,
+    target: '≥ 0.9×',
+    met: ratio >= 0.9,
+    how: ['intake-team'],
+  });
+  ctx.notes.push(
+    `Team variant: the last "on" run assigned ${rows[0]!.assigned.toLocaleString('en-US')} of ${rows[0]!.total.toLocaleString('en-US')} leads.`,
+  );
+  await ctx.db.pool.query('truncate team_members, lead_inquiries, audit_logs restart identity cascade');
 }
 
 export async function runIntake(ctx: BenchContext): Promise<{ apiRate: number }> {
@@ -87,8 +149,9 @@ export async function runIntake(ctx: BenchContext): Promise<{ apiRate: number }>
     ctx.notes.push(
       `Intake stored ${rows[0]!.n.toLocaleString('en-US')} leads; ${failed} requests were not answered 2xx.`,
     );
-    return { apiRate: full.rate };
   } finally {
     await api.stop();
   }
+  await runTeamVariant(ctx, seconds);
+  return { apiRate: ctx.values.get('intake.rate') ?? 0 };
 }
