@@ -105,6 +105,12 @@ describeEachDatabase('team API and member sign-in', (kind) => {
     ];
     expect(attempts.map((response) => response.statusCode)).toEqual([403, 403, 403, 403, 403]);
     expect(attempts[1]!.json().error).toBe('forbidden');
+    // Agents still learn who they are and whom a lead can go to (the dashboard's reassign).
+    const me = await inject('GET', '/api/admin/me', agent.auth);
+    expect(me.json()).toEqual({ id: agent.id, name: 'Andy Agent', role: 'agent' });
+    const assignees = (await inject('GET', '/api/admin/assignees', agent.auth)).json();
+    expect(assignees.items).toContainEqual({ id: agent.id, name: 'Andy Agent', active: true });
+    expect(JSON.stringify(assignees)).not.toContain('@');
     const refused = await db.storage.query(
       `select action, status, http_status, actor_name, actor_role from audit_logs
         where actor_id = $1 order by id`,

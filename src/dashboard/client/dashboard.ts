@@ -5,6 +5,7 @@ import { createDetailState } from './state/detail.js';
 import { createLeadsState } from './state/leads.js';
 import { createStore } from './state/store.js';
 import { createSummaryState } from './state/summary.js';
+import { createTeamState } from './state/team.js';
 
 /**
  * The composition root: one API client, the core models, the live connection, and
@@ -25,6 +26,8 @@ export function createDashboard() {
   const live = createLiveConnection(api, refreshers.refreshAll);
   const summary = createSummaryState(api);
   const leads = createLeadsState(api);
+  const team = createTeamState(api);
+  if (api.signedIn) void team.load();
   const detail = createDetailState(api, () => {
     summary.invalidate();
     live.refreshSoon();
@@ -57,10 +60,12 @@ export function createDashboard() {
     summary,
     leads,
     detail,
+    team,
     signIn(key: string) {
       api.signIn(key);
       session.set({ signedIn: true, reason: null });
       live.start();
+      void team.load();
     },
     signOut() {
       api.signOut(null);

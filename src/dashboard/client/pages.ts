@@ -1,8 +1,10 @@
 import type { JSX } from 'preact';
 import type { DashboardModel } from './dashboard.js';
 import type { Route } from './router.js';
+import { AuditPage } from './views/audit-page.js';
 import { LeadsPage } from './views/leads-page.js';
 import { OverviewPage } from './views/overview-page.js';
+import { TeamPage } from './views/team-page.js';
 
 /**
  * The dashboard's views, in navigation order. A view is a component that takes the
@@ -23,4 +25,6 @@ export interface PageDef {
 export const PAGES: PageDef[] = [
   { id: 'leads', title: 'Leads', component: LeadsPage },
   { id: 'overview', title: 'Overview', component: OverviewPage },
+  { id: 'team', title: 'Team', component: TeamPage },
+  { id: 'audit', title: 'Audit', component: AuditPage },
 ];

@@ -11,6 +11,7 @@ import {
   rotateMemberToken,
   updateMember,
 } from '../../team/team-store.js';
+import { principalOf } from '../admin-auth.js';
 import { perMinute } from '../rate-limit.js';
 
 /**
@@ -33,6 +34,18 @@ export async function adminTeamRoutes(
     assignWaitingLeads(storage, strategy).catch((error: unknown) =>
       log.warn({ err: error }, 'Waiting leads not assigned now; the next sweep will'),
     );
+
+  // For everyone signed in (agents too): who they are, and whom a lead can go to.
+  typed.get('/api/admin/me', { config: limit, schema: { summary: 'The signed-in principal' } }, (request) =>
+    principalOf(request),
+  );
+  typed.get(
+    '/api/admin/assignees',
+    { config: limit, schema: { summary: 'Team members a lead can be assigned to (names only)' } },
+    async () => ({
+      items: (await listMembers(storage)).map(({ id, name, active }) => ({ id, name, active })),
+    }),
+  );
 
   typed.get(
     '/api/admin/team',

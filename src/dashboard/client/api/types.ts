@@ -14,7 +14,9 @@ export interface Lead {
   message: string | null;
   source: string;
   status: LeadStatus;
+  /** The owning team member's id. */
   assignedTo: string | null;
+  assignee?: { id: string; name: string } | null;
   slaDueAt: string | null;
   slaBreached: boolean;
   firstResponseAt: string | null;
@@ -72,8 +74,19 @@ export interface NotificationAttempt {
   createdAt: string;
 }
 
+export interface Inquiry {
+  id: number;
+  source: string;
+  customerName: string | null;
+  intent: string | null;
+  message: string | null;
+  createdAt: string;
+}
+
 export interface LeadDetail {
   lead: Lead;
+  /** Later submissions of a returning visitor (team API). */
+  inquiries?: Inquiry[];
   timeline: TimelineEntry[];
   followUps: FollowUp[];
   events: LeadEvent[];
@@ -130,4 +143,6 @@ export interface LeadFilters {
   status?: LeadStatus;
   q?: string;
   sla_breached?: 'true' | 'false';
+  /** A member id, `me` or `unassigned`. */
+  assignedTo?: string;
 }

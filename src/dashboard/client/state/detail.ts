@@ -1,5 +1,6 @@
 import { addNote, completeTask, getLead, replayEvent, setStatus } from '../api/admin.js';
 import { type ApiClient, ApiError, errorText } from '../api/client.js';
+import { reassign } from '../api/team.js';
 import type { LeadDetail, LeadStatus } from '../api/types.js';
 import { createStore } from './store.js';
 
@@ -83,6 +84,11 @@ export function createDetailState(api: ApiClient, onChanged: () => void) {
       const lead = store.get().data?.lead;
       if (!lead) return Promise.resolve(false);
       return act(() => setStatus(api, lead, status), `Marked ${status}.`);
+    },
+    reassign(assignedTo: string | null) {
+      const lead = store.get().data?.lead;
+      if (!lead) return Promise.resolve(false);
+      return act(() => reassign(api, lead, assignedTo), assignedTo ? 'Reassigned.' : 'Unassigned.');
     },
     addNote(note: string) {
       const id = store.get().id;

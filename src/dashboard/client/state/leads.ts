@@ -27,6 +27,7 @@ export function filtersFromParams(params: Record<string, string>): LeadFilters {
   const filters: LeadFilters = {};
   if (params.status) filters.status = params.status as LeadFilters['status'];
   if (params.q) filters.q = params.q;
+  if (params.assignedTo) filters.assignedTo = params.assignedTo;
   if (params.sla_breached === 'true' || params.sla_breached === 'false') {
     filters.sla_breached = params.sla_breached;
   }

@@ -4,6 +4,7 @@ import type { DashboardModel } from '../dashboard.js';
 import { useStore } from '../state/store.js';
 import { formatTime } from './format.js';
 import { DeadEvents, Deliveries, FollowUps, Timeline } from './lead-history.js';
+import { Inquiries, Reassign } from './lead-team.js';
 import { SlaBadge, StatusBadge } from './sla-badge.js';
 
 /**
@@ -45,6 +46,13 @@ export function LeadDetailView({ model, onClose }: { model: DashboardModel; onCl
           <DeadEvents data={state.data} detail={model.detail} busy={state.busy} />
           <Fields lead={lead} />
           <Actions model={model} lead={lead} busy={state.busy} message={state.message} />
+          <Reassign model={model} lead={lead} busy={state.busy} />
+          {state.data.inquiries && state.data.inquiries.length > 0 && (
+            <>
+              <h3>Inquiries</h3>
+              <Inquiries inquiries={state.data.inquiries} />
+            </>
+          )}
           <h3>Timeline</h3>
           <Timeline entries={state.data.timeline} />
           <h3>Follow-ups</h3>
@@ -63,7 +71,7 @@ function Fields({ lead }: { lead: Lead }) {
     ['Phone', lead.customerPhone],
     ['Intent', lead.intent],
     ['Message', lead.message],
-    ['Assigned to', lead.assignedTo],
+    ['Assigned to', lead.assignee?.name ?? (lead.assignedTo ? 'a former member' : 'Nobody yet')],
     ['Received', formatTime(lead.createdAt)],
     ['First contact due', formatTime(lead.slaDueAt)],
     ['First response', lead.firstResponseAt ? formatTime(lead.firstResponseAt) : 'Not yet'],

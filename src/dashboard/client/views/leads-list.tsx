@@ -4,6 +4,7 @@ import { errorText } from '../api/client.js';
 import { LEAD_STATUSES, type Lead, type LeadFilters } from '../api/types.js';
 import type { DashboardModel } from '../dashboard.js';
 import { useStore } from '../state/store.js';
+import { AssigneeFilter } from './assignee-filter.js';
 import { formatAge, formatTime, plural } from './format.js';
 import { SlaBadge, StatusBadge } from './sla-badge.js';
 
@@ -90,6 +91,9 @@ export function LeadsList({ model, filters, selectedId, onFilters, onOpen }: Pro
               </th>
               <th scope="col">Status</th>
               <th scope="col">SLA</th>
+              <th scope="col" class="col-assignee">
+                Owner
+              </th>
               <th scope="col" class="col-received">
                 Received
               </th>
@@ -155,6 +159,7 @@ function LeadRow(props: {
       <td>
         <SlaBadge lead={lead} />
       </td>
+      <td class="col-assignee">{lead.assignee?.name ?? '–'}</td>
       <td class="col-received">
         <time dateTime={lead.createdAt} title={formatTime(lead.createdAt)}>
           {formatAge(lead.createdAt)}
@@ -227,6 +232,11 @@ function Filters({ model, filters, onFilters }: Pick<Props, 'model' | 'filters' 
           ))}
         </select>
       </div>
+      <AssigneeFilter
+        model={model}
+        value={filters.assignedTo}
+        onChange={(assignedTo) => change({ assignedTo })}
+      />
       <div class="field">
         <label for="filter-sla">SLA</label>
         <select
