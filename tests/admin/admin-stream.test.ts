@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Storage } from '../../src/storage/storage.js';
+import { openSupabaseStorage } from '../../src/storage/supabase-storage.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
+import { startPostgrestStandIn } from '../helpers/postgrest-stand-in.js';
+import { TEST_SECRETS, TEST_SUPABASE_PROJECT } from '../helpers/secrets.js';
 import { waitFor } from '../helpers/wait.js';
 import { auth, createLead, generousLimits, makeOverdue } from './fixtures.js';
 
@@ -167,15 +169,15 @@ describeEachDatabase('GET /api/admin/stream (SSE over real HTTP)', (kind) => {
   });
 });
 
-it('answers 503 where the storage cannot LISTEN, so the dashboard polls', async () => {
+it('answers 503 in Supabase rpc mode (it cannot LISTEN), so the dashboard polls', async () => {
   const db = await createTestDatabase('pglite');
-  const noListen: Storage = {
-    mode: 'supabase',
-    call: (fn, args) => db.storage.call(fn, args),
-    listen: async () => null,
-    close: async () => {},
-  };
-  const t = await buildTestApp(noListen, { env: generousLimits });
+  const standIn = await startPostgrestStandIn(db.storage, TEST_SUPABASE_PROJECT);
+  const rpc = openSupabaseStorage({
+    url: standIn.url,
+    serviceRoleKey: TEST_SECRETS.supabaseServiceRoleKey,
+    requestTimeoutMs: 5000,
+  });
+  const t = await buildTestApp(rpc, { env: generousLimits });
   try {
     const response = await t.app.inject({ method: 'GET', url: '/api/admin/stream', headers: auth });
     expect(response.statusCode).toBe(503);
@@ -185,6 +187,8 @@ it('answers 503 where the storage cannot LISTEN, so the dashboard polls', async 
     );
   } finally {
     await t.app.close();
+    await rpc.close();
+    await standIn.close();
     await db.close();
   }
 });
