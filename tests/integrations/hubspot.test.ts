@@ -167,6 +167,38 @@ describeEachDatabase('HubSpot CRM sync', (kind) => {
     );
   });
 
+  it('a 429 SECONDLY from a window another app used up is retried after the interval', async () => {
+    providers.hubspot.windowMax = 2;
+    providers.hubspot.windowMs = 2_000;
+    running = await startWorker(db.storage, { ...channels.env, ...crmOnly(providers) });
+    // Another app on the same HubSpot account spends the window just before our lead.
+    for (let i = 0; i < 2; i++) {
+      await fetch(`${providers.hubspot.url}/crm/v3/objects/contacts/batch/upsert`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${providers.hubspot.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [{ id: `other${i}@example.com`, idProperty: 'email', properties: {} }],
+        }),
+      });
+    }
+    const lead = await captureLead(db.storage, { customerEmail: 'secondly@example.com' });
+    await waitFor(async () => (await eventOf(lead.eventId))?.outcome === 'delivered', {
+      message: 'delivered',
+    });
+    const rows = await db.storage.query<{
+      status: string;
+      provider_status: number | null;
+      error: string | null;
+    }>(
+      `select status, provider_status, error from notification_logs where event_id = $1 and channel = 'hubspot' order by id`,
+      [lead.eventId],
+    );
+    expect(rows[0]).toMatchObject({ status: 'failed', provider_status: 429 });
+    expect(rows[0]?.error).toContain('(SECONDLY)');
+    expect(rows.at(-1)).toMatchObject({ status: 'sent' });
+    expect(providers.hubspot.byEmail('secondly@example.com')).toBeDefined();
+  });
+
   it('429 DAILY pauses the integration until the reset and says so in leadrelay health', async () => {
     providers.hubspot.dailyMax = 1;
     running = await startWorker(db.storage, { ...channels.env, ...crmOnly(providers) });
