@@ -140,4 +140,49 @@ describe.skipIf(!hasPostgres)('concurrent admin changes on one lead [postgres]',
     // And not one deadlock hidden by the storage layer's retries.
     expect(storageLogs.entries().filter((entry) => entry.sqlState === '40P01')).toEqual([]);
   });
+
+  it('completes a task a merge moved meanwhile, still locking the lead before the task', async () => {
+    const from = await createLead(db.storage, { customerName: 'Merged Away' });
+    const into = await createLead(db.storage, { customerName: 'Survivor' });
+    const [task] = await db.storage.query<{ id: string }>(
+      `select id from follow_up_tasks where conversation_id = $1 and status = 'open'`,
+      [from.id],
+    );
+    // The "merge": holds the old lead while the completion reads the task and queues on it.
+    await blocker.query('begin');
+    await blocker.query('select 1 from conversations where id = $1 for update', [from.id]);
+    const completion = t.app.inject({
+      method: 'POST',
+      url: `/api/admin/tasks/${task!.id}/complete`,
+      headers: auth,
+    });
+    await waitFor(async () => (await waiting()) === 1, { message: 'the completion queued on the old lead' });
+    await blocker.query('update follow_up_tasks set conversation_id = $1 where id = $2', [into.id, task!.id]);
+    // A PATCH on the survivor holds it and will want its tasks next.
+    const patch = new pg.Client({ connectionString: db.url });
+    await patch.connect();
+    try {
+      await patch.query('begin');
+      // It queues behind the merge (which holds a key-share lock on the survivor) and so
+      // gets the survivor before the completion does.
+      const patchHoldsSurvivor = patch.query('select 1 from conversations where id = $1 for update', [
+        into.id,
+      ]);
+      await waitFor(async () => (await waiting()) === 2, { message: 'the PATCH queued on the survivor' });
+      await blocker.query('commit');
+      await patchHoldsSurvivor;
+      await waitFor(async () => (await waiting()) === 1, {
+        message: 'the completion queued on the survivor',
+      });
+      // Lead-then-task: the completion holds no task lock while it waits, so this goes through.
+      await patch.query('select 1 from follow_up_tasks where id = $1 for update', [task!.id]);
+      await patch.query('commit');
+    } finally {
+      await patch.end();
+    }
+    const response = await completion;
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ changed: true, conversationId: into.id });
+    expect(storageLogs.entries().filter((entry) => entry.sqlState === '40P01')).toEqual([]);
+  });
 });
