@@ -73,7 +73,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
     .action(async () => {
       const cfg = config();
       if (cfg.storage.mode === 'supabase') {
-        io.err('Supabase mode: apply the migrations with `supabase db push` (see README, Deploy).\n');
+        io.err('Supabase mode: apply the migrations with `supabase db push` (see docs/deploy.md).\n');
         result = 1;
         return;
       }

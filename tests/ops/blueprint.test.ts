@@ -18,6 +18,7 @@ const blueprint = parse(readFileSync(join(root, 'render.yaml'), 'utf8')) as {
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
   bin: Record<string, string>;
+  devDependencies?: Record<string, string>;
 };
 const buildInclude = (
   JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] }
@@ -60,7 +61,8 @@ const PLATFORM_ENV = new Set(['NODE_VERSION']);
 /** Checks one shell step of a build/start command and returns what was wrong, if anything. */
 async function problemsWith(step: string): Promise<string[]> {
   const words = step.trim().split(/\s+/);
-  if (words[0] === 'npm' && words[1] === 'ci' && words.length === 2) return [];
+  if (words[0] === 'npm' && words[1] === 'ci' && words.slice(2).every((w) => w === '--include=dev'))
+    return [];
   if (words[0] === 'npm' && words[1] === 'run') {
     return pkg.scripts[words[2]!] ? [] : [`npm script "${words[2]}" does not exist`];
   }
@@ -90,6 +92,19 @@ describe('render.yaml', () => {
       expect(service.buildCommand, service.name).toBeTruthy();
       expect(service.startCommand, service.name).toBeTruthy();
       if (service.type === 'cron') expect(service.schedule).toMatch(/^(\S+\s+){4}\S+$/);
+    }
+  });
+
+  it('installs the build tools although the services run with NODE_ENV=production', () => {
+    // `npm ci` omits devDependencies when NODE_ENV is production, and the build's
+    // compilers (tsc, esbuild) are devDependencies: without --include=dev the build fails.
+    expect(Object.keys(pkg.devDependencies ?? {})).toEqual(expect.arrayContaining(['typescript', 'esbuild']));
+    const production = (blueprint.envVarGroups ?? []).some((group) =>
+      group.envVars.some((v) => v.key === 'NODE_ENV' && v.value === 'production'),
+    );
+    expect(production).toBe(true);
+    for (const service of blueprint.services) {
+      expect(service.buildCommand, service.name).toMatch(/npm ci --include=dev\b/);
     }
   });
 
