@@ -69,7 +69,7 @@ export async function adminWebhookRoutes(
   typed.post(
     '/api/admin/webhooks',
     {
-      config: limit,
+      config: { ...limit, audit: { action: 'webhook.create', resource: 'webhook' } },
       schema: {
         summary: 'Register a webhook endpoint (the signing secret is in this answer only)',
         body: z.strictObject({ url, events, description: description.optional() }),
@@ -101,7 +101,7 @@ export async function adminWebhookRoutes(
   typed.patch(
     '/api/admin/webhooks/:id',
     {
-      config: limit,
+      config: { ...limit, audit: { action: 'webhook.update', resource: 'webhook' } },
       schema: {
         summary: 'Change the events, URL, description, or disable / re-enable an endpoint',
         params: endpointParams,
@@ -122,7 +122,7 @@ export async function adminWebhookRoutes(
   typed.delete(
     '/api/admin/webhooks/:id',
     {
-      config: limit,
+      config: { ...limit, audit: { action: 'webhook.delete', resource: 'webhook' } },
       schema: { summary: 'Delete a webhook endpoint (its delivery history stays)', params: endpointParams },
     },
     (request) => deleteWebhookEndpoint(storage, request.params.id),
@@ -131,7 +131,7 @@ export async function adminWebhookRoutes(
   typed.post(
     '/api/admin/webhooks/:id/test',
     {
-      config: limit,
+      config: { ...limit, audit: { action: 'webhook.test', resource: 'webhook' } },
       schema: {
         summary: 'Send a signed webhook.test event to this endpoint through the worker',
         params: endpointParams,
