@@ -148,7 +148,7 @@ describeEachDatabase('lead assignment', (kind) => {
         expect(mails.every((mail) => mail.to.includes('sales@example.com'))).toBe(true);
         expect(mails[0]!.text).toContain(`Assigned to: RR Agent ${i}`);
       }
-    });
+    }, 120_000);
   });
 
   it('least_open gives new leads to whoever has the fewest open ones', async () => {
