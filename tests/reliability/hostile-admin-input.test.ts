@@ -66,6 +66,10 @@ const queryKey = fc.constantFrom(
   'before',
   'days',
   'token',
+  'actor',
+  'action',
+  'from',
+  'to',
   'x',
 );
 const query = fc
@@ -171,6 +175,25 @@ describeEachDatabase('hostile input on the admin routes', (kind) => {
       query.map((q) => ({ method: 'GET' as const, url: `/api/admin/notifications${q}` })),
       query.map((q) => ({ method: 'GET' as const, url: `/api/admin/overview${q}` })),
       query.map((q) => ({ method: 'GET' as const, url: `/api/admin/stats${q}` })),
+      query.map((q) => ({ method: 'GET' as const, url: `/api/admin/audit${q}` })),
+      query.map((q) => ({ method: 'GET' as const, url: `/api/admin/team${q}` })),
+      query.map((q) => ({ method: 'GET' as const, url: `/api/admin/assignees${q}` })),
+      withOneHostile({ name: 'Sam Agent', email: 'sam@example.com', role: 'agent', phone: '+971501112233' }, [
+        'name',
+        'email',
+        'role',
+        'phone',
+        'capacity',
+        'slackUserId',
+        'telegramChatId',
+      ]).map((payload) => ({ method: 'POST' as const, url: '/api/admin/team', payload })),
+      fc
+        .tuple(leadId, leadId, withOneHostile({ dryRun: true }, ['dryRun', 'from']))
+        .map(([id, from, payload]) => ({
+          method: 'POST' as const,
+          url: `/api/admin/leads/${id}/merge`,
+          payload: { from, ...payload },
+        })),
       leadId.map((id) => ({ method: 'GET' as const, url: `/api/admin/leads/${id}` })),
       fc
         .tuple(
