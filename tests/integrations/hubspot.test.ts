@@ -193,7 +193,8 @@ describeEachDatabase('HubSpot CRM sync', (kind) => {
       `select status, provider_status, error from notification_logs where event_id = $1 and channel = 'hubspot' order by id`,
       [lead.eventId],
     );
-    expect(rows[0]).toMatchObject({ status: 'failed', provider_status: 429 });
+    // A rate-limit answer is recorded as rate_limited and costs no attempt (worker v2).
+    expect(rows[0]).toMatchObject({ status: 'rate_limited', provider_status: 429 });
     expect(rows[0]?.error).toContain('(SECONDLY)');
     expect(rows.at(-1)).toMatchObject({ status: 'sent' });
     expect(providers.hubspot.byEmail('secondly@example.com')).toBeDefined();
