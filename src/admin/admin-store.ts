@@ -175,7 +175,7 @@ export function completeTask(
 }
 
 export interface NotificationFilters {
-  status?: 'sent' | 'failed' | 'skipped' | undefined;
+  status?: 'sent' | 'failed' | 'skipped' | 'rate_limited' | undefined;
   channel?: string | undefined;
   beforeId?: number | undefined;
   limit: number;

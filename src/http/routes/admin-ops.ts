@@ -23,7 +23,7 @@ export async function adminOpsRoutes(
       schema: {
         summary: 'Notification attempts, newest first',
         querystring: z.object({
-          status: z.enum(['sent', 'failed', 'skipped']).optional(),
+          status: z.enum(['sent', 'failed', 'skipped', 'rate_limited']).optional(),
           channel: optionalText(50),
           before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(50),

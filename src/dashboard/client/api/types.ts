@@ -66,7 +66,7 @@ export interface NotificationAttempt {
   eventId: number;
   eventType: string;
   channel: string;
-  status: 'sent' | 'failed' | 'skipped';
+  status: 'sent' | 'failed' | 'skipped' | 'rate_limited';
   attempt: number;
   error: string | null;
   providerStatus: number | null;
