@@ -83,7 +83,50 @@ export async function ensureDashboardBuilt(): Promise<void> {
   if (built < sources) await buildDashboard();
 }
 
+/**
+ * The visitor widget (src/widget, issue 14): one self-contained ES module, no
+ * dependencies, minified into dist/widget/leadrelay.js. No hash in the name: sites
+ * include /widget/leadrelay.js as it is (src/http/routes/widget.ts serves it with a
+ * short cache and an ETag, and compresses it once at start, after writing the
+ * server's settings into it).
+ */
+export const WIDGET_DIST = join(packageRoot(), 'dist', 'widget');
+const WIDGET_SRC = join(packageRoot(), 'src', 'widget');
+
+export async function buildWidget(target = WIDGET_DIST): Promise<number> {
+  mkdirSync(target, { recursive: true });
+  const outFile = join(target, 'leadrelay.js');
+  const tmp = `${outFile}.tmp-${process.pid}`;
+  await build({
+    entryPoints: [join(WIDGET_SRC, 'leadrelay.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2020',
+    outfile: tmp,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  renameSync(tmp, outFile);
+  return statSync(outFile).size;
+}
+
+/** Builds the widget when it is missing or older than its sources (tests call this). */
+export async function ensureWidgetBuilt(): Promise<void> {
+  let built = 0;
+  try {
+    built = statSync(join(WIDGET_DIST, 'leadrelay.js')).mtimeMs;
+  } catch {}
+  const sources = Math.max(
+    newestMtime(WIDGET_SRC),
+    statSync(join(packageRoot(), 'src', 'dashboard', 'build.ts')).mtimeMs,
+  );
+  if (built < sources) await buildWidget();
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const files = await buildDashboard();
   process.stdout.write(`dashboard built into dist/dashboard: ${files.join(', ')}\n`);
+  const bytes = await buildWidget();
+  process.stdout.write(`widget built into dist/widget/leadrelay.js (${bytes} bytes)\n`);
 }

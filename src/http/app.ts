@@ -14,6 +14,7 @@ import { registerApiDocs } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
 import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
+import { widgetRoutes } from './routes/widget.js';
 
 export interface AppDependencies {
   config: Config;
@@ -75,6 +76,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   installRequestMetrics(app);
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(intakeRoutes, { storage: deps.storage, config });
+  await app.register(widgetRoutes, { honeypotField: config.leads.honeypotField });
   await app.register(adminRoutes, { storage: deps.storage, config, logger: deps.logger });
   // With METRICS_PORT set, server.ts serves /metrics on that port instead (no key).
   if (config.ops.metrics.enabled && config.ops.metrics.port === undefined) {
