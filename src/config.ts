@@ -178,6 +178,9 @@ const envSchema = z
     RATE_LIMIT_CONTACT_PER_MINUTE: integer(5, 1, 1_000_000),
     RATE_LIMIT_ADMIN_PER_MINUTE: integer(120, 1, 1_000_000),
     RATE_LIMIT_EXPORT_PER_MINUTE: integer(5, 1, 1_000_000),
+    // Conversations (issue 14): per conversation and per client IP (docs/conversations.md).
+    RATE_LIMIT_CHAT_MESSAGES_PER_MINUTE: integer(100, 1, 1_000_000),
+    RATE_LIMIT_CHAT_READS_PER_MINUTE: integer(600, 1, 1_000_000),
     DEFAULT_PHONE_COUNTRY: z.preprocess(
       emptyAsUndefined,
       z
@@ -218,6 +221,10 @@ const envSchema = z
     ),
     SLA_REASSIGN_ON_BREACH: boolean(true),
     DUPLICATE_WINDOW_DAYS: integer(30, 0, 3650),
+    // Conversations (issue 14): kill switch, widget token lifetime, follow-up alert cooldown.
+    CHAT_DISABLED: boolean(false),
+    CONVERSATION_TOKEN_TTL_DAYS: integer(30, 1, 3650),
+    MESSAGE_ALERT_COOLDOWN_SECONDS: integer(120, 0, 86_400),
 
     SLACK_WEBHOOK_URL: optionalUrl,
     TELEGRAM_BOT_TOKEN: optionalString,
@@ -486,6 +493,8 @@ function buildConfig(env: ParsedEnv) {
         contactPerMinute: env.RATE_LIMIT_CONTACT_PER_MINUTE,
         adminPerMinute: env.RATE_LIMIT_ADMIN_PER_MINUTE,
         exportPerMinute: env.RATE_LIMIT_EXPORT_PER_MINUTE,
+        chatMessagesPerMinute: env.RATE_LIMIT_CHAT_MESSAGES_PER_MINUTE,
+        chatReadsPerMinute: env.RATE_LIMIT_CHAT_READS_PER_MINUTE,
       },
     },
     admin: {
@@ -498,6 +507,11 @@ function buildConfig(env: ParsedEnv) {
       slaFirstResponseMinutes: env.SLA_FIRST_RESPONSE_MINUTES,
       slaSweepIntervalMs: env.SLA_SWEEP_INTERVAL_MS,
       duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS,
+    },
+    chat: {
+      disabled: env.CHAT_DISABLED,
+      tokenTtlDays: env.CONVERSATION_TOKEN_TTL_DAYS,
+      alertCooldownSeconds: env.MESSAGE_ALERT_COOLDOWN_SECONDS,
     },
     team: {
       assignmentStrategy: env.ASSIGNMENT_STRATEGY,

@@ -1,3 +1,4 @@
+import { adminConversationStore } from '../conversations/conversation-store.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors.js';
 import { SqlState, StorageQueryError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
@@ -32,6 +33,8 @@ export interface AdminLead {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** Visitor chat messages nobody marked read yet (issue 14; list and detail). */
+  unreadCount?: number;
 }
 
 export interface LeadFilters {
@@ -114,7 +117,11 @@ export async function listLeads(
   page: { after?: Cursor | undefined; limit: number },
 ): Promise<LeadPage> {
   const result = await fetchLeadPage(storage, filters, page.after, page.limit);
-  return { items: result.items, nextCursor: result.next ? encodeCursor(result.next) : null };
+  const unread = await adminConversationStore(storage).unreadCounts(result.items.map((lead) => lead.id));
+  return {
+    items: result.items.map((lead) => ({ ...lead, unreadCount: unread[lead.id] ?? 0 })),
+    nextCursor: result.next ? encodeCursor(result.next) : null,
+  };
 }
 
 /** Every lead matching the filters, page by page (bounded memory: one page at a time). */
@@ -132,8 +139,10 @@ export async function* iterateLeads(
   }
 }
 
-export function getLead(storage: Storage, id: string): Promise<LeadDetail> {
-  return callAdmin<LeadDetail>(storage, 'admin_get_lead', { p_id: id }, `Lead ${id}`);
+export async function getLead(storage: Storage, id: string): Promise<LeadDetail> {
+  const detail = await callAdmin<LeadDetail>(storage, 'admin_get_lead', { p_id: id }, `Lead ${id}`);
+  const unread = await adminConversationStore(storage).unreadCounts([id]);
+  return { ...detail, lead: { ...detail.lead, unreadCount: unread[id] ?? 0 } };
 }
 
 export function updateLead(

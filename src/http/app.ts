@@ -3,12 +3,14 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import { createLiveFeed } from '../admin/live-feed.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../storage/storage.js';
 import { HttpError, handleError } from './errors.js';
 import { registerRateLimits } from './rate-limit.js';
 import { adminRoutes } from './routes/admin-api.js';
+import { conversationRoutes } from './routes/conversations.js';
 import { sameOriginIsNotCrossOrigin } from './routes/dashboard.js';
 import { registerApiDocs } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -77,7 +79,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(intakeRoutes, { storage: deps.storage, config });
   await app.register(widgetRoutes, { honeypotField: config.leads.honeypotField });
-  await app.register(adminRoutes, { storage: deps.storage, config, logger: deps.logger });
+  // One LISTEN per process feeds the admin stream and the conversation streams.
+  const feed = createLiveFeed(deps.storage, deps.logger);
+  app.addHook('onClose', () => feed.close());
+  await app.register(adminRoutes, { storage: deps.storage, config, logger: deps.logger, feed });
+  await app.register(conversationRoutes, { storage: deps.storage, config, feed });
   // With METRICS_PORT set, server.ts serves /metrics on that port instead (no key).
   if (config.ops.metrics.enabled && config.ops.metrics.port === undefined) {
     await app.register(metricsRoutes, { storage: deps.storage, config });

@@ -23,6 +23,7 @@ const SAFE_VALUES = new Set([
   'dryRun',
   'from',
   'version',
+  'upTo',
 ]);
 
 function auditDetails(body: unknown, errorCode: string | undefined): Record<string, unknown> {

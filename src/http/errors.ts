@@ -31,8 +31,14 @@ export class HttpError extends Error {
   }
 }
 
+/** `transcript/3/text` -> `transcript[3].text`: array items by index, as a reader writes them. */
 function fieldName(instancePath: string, validationContext: string | undefined): string {
-  const path = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
+  const path = instancePath
+    .replace(/^\//, '')
+    .split('/')
+    .filter(Boolean)
+    .map((segment, index) => (/^\d+$/.test(segment) ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join('');
   if (
     validationContext === 'headers' ||
     validationContext === 'querystring' ||

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TranscriptItem } from '../conversations/message-input.js';
 import { IdempotencyKeyReusedError } from '../errors.js';
 import { SqlState, StorageQueryError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
@@ -32,6 +33,12 @@ export interface CaptureOptions {
   slaDueAt?: Date | undefined;
   /** The clock for working hours and the duplicate window (tests move it); the database's when absent. */
   now?: Date | undefined;
+  /**
+   * The chatbot's conversation (issue 14): its transcript, stored in the same
+   * transaction, and the hash of the conversation token to issue (null: none, e.g.
+   * CHAT_DISABLED). Through capture_lead_with_conversation, which wraps capture_lead.
+   */
+  conversation?: { transcript: readonly TranscriptItem[]; tokenHash: string | null; tokenTtlDays: number };
   /**
    * Called if the post-commit wake-up fails. The lead is stored regardless; workers
    * find it at their next poll.
@@ -68,10 +75,15 @@ export async function captureLead(
 ): Promise<CaptureResult> {
   let result: CaptureResult;
   try {
-    const raw = await storage.call<Omit<CaptureResult, 'replayed'> & { replayed?: boolean }>('capture_lead', {
+    const { conversation } = options;
+    // A transcript is part of the request: a repeat with another transcript is another request.
+    const fingerprinted = conversation?.transcript.length
+      ? { ...lead, transcript: conversation.transcript }
+      : lead;
+    const args = {
       p_lead: lead,
       p_idempotency_key: options.idempotencyKey ?? null,
-      p_fingerprint: options.idempotencyKey ? leadFingerprint(lead) : null,
+      p_fingerprint: options.idempotencyKey ? leadFingerprint(fingerprinted as NormalizedLead) : null,
       p_sla_minutes: options.slaMinutes,
       p_options: {
         assignment: options.assignment ?? 'none',
@@ -79,7 +91,17 @@ export async function captureLead(
         slaDueAt: options.slaDueAt?.toISOString() ?? null,
         now: options.now?.toISOString() ?? null,
       },
-    });
+    };
+    type Raw = Omit<CaptureResult, 'replayed'> & { replayed?: boolean };
+    const raw = conversation
+      ? await storage.call<Raw>('capture_lead_with_conversation', {
+          ...args,
+          // An object, not a bare array: node-postgres would send a JS array as a Postgres array.
+          p_transcript: { items: conversation.transcript },
+          p_token_hash: conversation.tokenHash,
+          p_token_ttl_days: conversation.tokenTtlDays,
+        })
+      : await storage.call<Raw>('capture_lead', args);
     const returning = raw.returning === true;
     result = { ...raw, returning, replayed: raw.replayed ?? (!raw.created && !returning) };
   } catch (error) {

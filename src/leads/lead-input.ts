@@ -1,5 +1,6 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
+import { type TranscriptItem, transcriptSchema } from '../conversations/message-input.js';
 import {
   blankToUndefined,
   isStorableJson,
@@ -144,6 +145,7 @@ export const INTAKE_FIELDS = [
   'utmContent',
   'idempotencyKey',
   'metadata',
+  'transcript',
   'name',
   'email',
   'phone',
@@ -177,6 +179,8 @@ export interface LeadSubmission {
   lead: NormalizedLead;
   idempotencyKey?: string;
   isBot: boolean;
+  /** The chatbot conversation that led to the lead (issue 14); chatbot route only. */
+  transcript?: TranscriptItem[];
 }
 
 /** A lead must be reachable: both contact fields are named when neither is given. */
@@ -212,6 +216,7 @@ export function chatbotLeadSchema({
           utmContent: optionalText(LIMITS.utm),
           idempotencyKey: optionalText(LIMITS.idempotencyKey),
           metadata,
+          transcript: transcriptSchema,
         },
         honeypotField,
       ),
@@ -242,6 +247,7 @@ export function chatbotLeadSchema({
         }),
         idempotencyKey: body.idempotencyKey,
         isBot: isFilled(body, honeypotField),
+        transcript: body.transcript,
       });
     });
 }

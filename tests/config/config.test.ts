@@ -26,6 +26,8 @@ describe('config', () => {
       contactPerMinute: 5,
       adminPerMinute: 120,
       exportPerMinute: 5,
+      chatMessagesPerMinute: 100,
+      chatReadsPerMinute: 600,
     });
     expect(config.features).toEqual({ whatsapp: false, crm: false, sms: false });
     expect(config.channels).toEqual({ slack: undefined, telegram: undefined, email: undefined });

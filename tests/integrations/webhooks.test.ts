@@ -111,7 +111,7 @@ describeEachDatabase('outbound webhooks', (kind) => {
     });
     expect(bad.statusCode).toBe(400);
     const fields = (bad.json().fields as { field: string }[]).map((f) => f.field);
-    expect(fields).toEqual(expect.arrayContaining(['url', 'events.0']));
+    expect(fields).toEqual(expect.arrayContaining(['url', 'events[0]']));
 
     const deleted = await api.app.inject({
       method: 'DELETE',

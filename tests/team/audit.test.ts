@@ -61,6 +61,8 @@ describeEachDatabase('audit log', (kind) => {
         'POST /api/admin/team',
         'PATCH /api/admin/team/:id',
         'POST /api/admin/team/:id/token',
+        'POST /api/admin/leads/:id/messages',
+        'POST /api/admin/leads/:id/messages/read',
       ]),
     );
     const agent = await addMember(t.app, { name: 'Audited Agent' });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createLiveFeed } from '../../admin/live-feed.js';
+import { createLiveFeed, type LiveFeed } from '../../admin/live-feed.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { Storage } from '../../storage/storage.js';
@@ -8,6 +8,7 @@ import { auditHook } from '../audit-hook.js';
 import { errorResponses } from '../error-schemas.js';
 import { adminAuditRoutes } from './admin-audit.js';
 import { adminLeadRoutes } from './admin-leads.js';
+import { adminMessageRoutes } from './admin-messages.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminOverviewRoutes } from './admin-overview.js';
 import { adminStreamRoutes } from './admin-stream.js';
@@ -26,6 +27,8 @@ export interface AdminOptions {
   logger: Logger;
   /** SSE heartbeat interval (tests shorten it). */
   streamHeartbeatMs?: number;
+  /** The process's live feed when the app shares it (conversation streams); created here otherwise. */
+  feed?: LiveFeed;
 }
 
 export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
@@ -37,8 +40,9 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
   }
   await app.register(dashboardRoutes);
 
-  const feed = createLiveFeed(storage, logger);
-  app.addHook('onClose', () => feed.close());
+  const shared = options.feed;
+  const feed = shared ?? createLiveFeed(storage, logger);
+  if (!shared) app.addHook('onClose', () => feed.close());
 
   await app.register(async (admin) => {
     admin.decorateRequest('principal', null);
@@ -58,6 +62,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
       };
     });
     await admin.register(adminLeadRoutes, { storage, config });
+    await admin.register(adminMessageRoutes, { storage, config });
     await admin.register(adminOpsRoutes, { storage, config });
     await admin.register(adminWebhookRoutes, { storage, config });
     await admin.register(adminOverviewRoutes, { storage, config });

@@ -3,8 +3,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
+import { issueConversationToken } from '../../conversations/conversation-tokens.js';
+import { MAX_TRANSCRIPT_BYTES } from '../../conversations/message-input.js';
 import { captureLead } from '../../leads/capture-lead.js';
-import { chatbotLeadSchema, contactFormSchema, type LeadSubmission, LIMITS } from '../../leads/lead-input.js';
+import {
+  chatbotLeadSchema,
+  contactFormSchema,
+  type LeadSubmission,
+  LIMITS,
+  MAX_LEAD_BODY_BYTES,
+} from '../../leads/lead-input.js';
 import type { Storage } from '../../storage/storage.js';
 import { businessDeadline } from '../../team/business-hours.js';
 import { errorResponses } from '../error-schemas.js';
@@ -31,6 +39,11 @@ const acceptedLead = z.object({
   duplicate: z.boolean(),
   /** The submission was added as a new inquiry to an open lead with the same email or phone. */
   returning: z.boolean(),
+  /**
+   * Chatbot leads (issue 14): the widget's bearer token for /api/chatbot/conversations/<id>,
+   * shown once (stored as a hash). Absent with CHAT_DISABLED=true.
+   */
+  conversationToken: z.string().optional(),
 });
 
 export async function intakeRoutes(
@@ -48,13 +61,21 @@ export async function intakeRoutes(
     reply: FastifyReply,
     headerKey: string | undefined,
     submission: LeadSubmission,
+    chat = false,
   ) => {
+    // The chatbot's leads open a conversation: a token for the widget, unless chat is off.
+    const token = chat && !config.chat.disabled ? issueConversationToken() : undefined;
+    if (token) reply.header('cache-control', 'no-store');
     if (submission.isBot) {
       // Look like a success so the bot learns nothing; store nothing.
       request.log.info({ honeypot: true }, 'Honeypot field filled: submission dropped');
-      return reply
-        .code(201)
-        .send({ id: randomUUID(), createdAt: new Date().toISOString(), duplicate: false, returning: false });
+      return reply.code(201).send({
+        id: randomUUID(),
+        createdAt: new Date().toISOString(),
+        duplicate: false,
+        returning: false,
+        ...(token ? { conversationToken: token.token } : {}),
+      });
     }
     if (headerKey && submission.idempotencyKey && headerKey !== submission.idempotencyKey) {
       throw new HttpError(
@@ -68,6 +89,15 @@ export async function intakeRoutes(
       slaMinutes: config.leads.slaFirstResponseMinutes,
       assignment: config.team.assignmentStrategy,
       duplicateWindowDays: config.leads.duplicateWindowDays,
+      ...(chat
+        ? {
+            conversation: {
+              transcript: submission.transcript ?? [],
+              tokenHash: token?.hash ?? null,
+              tokenTtlDays: config.chat.tokenTtlDays,
+            },
+          }
+        : {}),
       slaDueAt: config.team.businessHours
         ? businessDeadline(
             new Date(),
@@ -102,6 +132,7 @@ export async function intakeRoutes(
       createdAt: result.createdAt,
       duplicate: result.replayed,
       returning: result.returning,
+      ...(token ? { conversationToken: token.token } : {}),
     });
   };
 
@@ -115,6 +146,8 @@ export async function intakeRoutes(
     '/api/chatbot/leads',
     {
       config: perMinute(config.http.rateLimits.leadsPerMinute),
+      // Room for the largest valid transcript beside the largest valid lead.
+      bodyLimit: Math.max(config.http.bodyLimitBytes, MAX_LEAD_BODY_BYTES + MAX_TRANSCRIPT_BYTES),
       schema: {
         summary: 'Capture a lead from the chatbot widget',
         headers: idempotencyHeaders,
@@ -122,7 +155,7 @@ export async function intakeRoutes(
         response: responses,
       },
     },
-    (request, reply) => accept(request, reply, request.headers['idempotency-key'], request.body),
+    (request, reply) => accept(request, reply, request.headers['idempotency-key'], request.body, true),
   );
 
   typed.post(
