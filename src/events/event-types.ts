@@ -59,6 +59,20 @@ export interface LeadStatusChangedPayload {
   actor: string;
 }
 
+/**
+ * A lead was erased (GDPR request or LEAD_RETENTION_DAYS): no personal data, only what
+ * a receiver needs to delete its own copy. Written by erase_lead (see docs/privacy.md);
+ * delivered to webhook endpoints and the CRM, never alerted to the team's chat channels.
+ */
+export interface LeadErasedPayload {
+  conversationId: string;
+  erasedAt: string;
+  reason: 'request' | 'retention';
+  actor: string;
+  /** The CRM contact ids of the lead by provider ({"hubspot": "123"}): the record to delete there. */
+  crm: Record<string, string>;
+}
+
 /** A webhook endpoint used up its retry schedule (written by the integrations migration). */
 export interface WebhookFailingPayload {
   endpointId: string;
@@ -83,6 +97,7 @@ export interface EventPayloads {
   'webhook.test': WebhookTestPayload;
   'lead.assigned': LeadAssignedPayload;
   'lead.returned': LeadReturnedPayload;
+  'lead.erased': LeadErasedPayload;
 }
 
 /** Event types the team's channels alert about; others go only to the channels that accept them. */
@@ -93,13 +108,18 @@ export const ALERTED_EVENT_TYPES = [
   'lead.returned',
 ] as const satisfies readonly EventType[];
 
-/** What a webhook endpoint may subscribe to (lead.assigned and lead.returned come with the team work). */
+/**
+ * What a webhook endpoint may subscribe to. lead.erased also goes to every endpoint
+ * that subscribed to any lead event (it received the person's data and must be told
+ * to forget it), whether or not it named lead.erased.
+ */
 export const WEBHOOK_EVENT_TYPES = [
   'lead.created',
   'lead.assigned',
   'lead.returned',
   'lead.status_changed',
   'lead.sla_breached',
+  'lead.erased',
 ] as const;
 
 export type EventType = keyof EventPayloads;

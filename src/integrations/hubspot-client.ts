@@ -9,6 +9,11 @@ import { parseRetryAfter, SendError, scrubSecrets } from '../notifications/sende
  *   PATCH /crm/v3/objects/contacts/{id}          update properties
  *   POST  /crm/v3/objects/contacts/batch/upsert  ≤ 100 inputs {id: email, idProperty:
  *                                                "email", properties}; each result says `new`
+ *   POST  /crm/v3/objects/contacts/gdpr-delete   {objectId: id}: permanent deletion of the
+ *                                                contact and its associated content (GDPR);
+ *                                                204, or 404 for an id HubSpot does not know
+ *   (DELETE /crm/v3/objects/contacts/{id} only archives: restorable for 90 days, so an
+ *   erasure does not use it.)
  *
  * Pacing: every answer carries X-HubSpot-RateLimit-Max / -Remaining /
  * -Interval-Milliseconds (the 10-second window). When Remaining reaches 0 the next
@@ -48,7 +53,12 @@ export class HubSpotError extends SendError {
 }
 
 export interface HubSpotClient {
-  request<T>(method: 'POST' | 'PATCH', path: string, body: unknown, signal: AbortSignal): Promise<T>;
+  request<T>(
+    method: 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<T>;
 }
 
 const EXISTING_ID = /Existing ID:\s*(\d+)/;
@@ -93,7 +103,7 @@ export function createHubSpotClient(settings: HubSpotSettings): HubSpotClient {
   }
 
   return {
-    async request<T>(method: 'POST' | 'PATCH', path: string, body: unknown, signal: AbortSignal) {
+    async request<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, signal: AbortSignal) {
       await paceByHeaders(signal);
       let response: Response;
       try {
@@ -104,7 +114,7 @@ export function createHubSpotClient(settings: HubSpotSettings): HubSpotClient {
             'content-type': 'application/json',
             accept: 'application/json',
           },
-          body: JSON.stringify(body),
+          body: body === undefined ? undefined : JSON.stringify(body),
           redirect: 'error',
           signal,
         });

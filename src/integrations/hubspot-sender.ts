@@ -1,3 +1,4 @@
+import type { LeadErasedPayload } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { maskEmail } from '../logger.js';
 import type { DeliveryEvent, NotificationSender, SendResult } from '../notifications/sender.js';
@@ -20,12 +21,14 @@ import type { CrmLead, IntegrationStore } from './integration-store.js';
  *   (a backlog: the worker has many in flight): one batch upsert by email per ≤ 100.
  * - lead.status_changed: update the status property on the known contact (or upsert).
  * - The contact id is stored on the lead (crm_contacts) and shown in the lead detail.
+ * - lead.erased: the contact is deleted for good (GDPR delete, by the id the event
+ *   carries: the lead itself no longer has it). A 404 means it is gone already.
  *
  * A crash between HubSpot's answer and our record cannot make a second contact: the
  * retry creates again, gets the 409 with the existing id and updates that contact (the
  * batch upsert is keyed by email anyway).
  */
-export const HUBSPOT_EVENT_TYPES = ['lead.created', 'lead.returned', 'lead.status_changed'];
+export const HUBSPOT_EVENT_TYPES = ['lead.created', 'lead.returned', 'lead.status_changed', 'lead.erased'];
 const BATCH_MAX = 100;
 const PAUSE_REFRESH_MS = 30_000;
 
@@ -189,6 +192,21 @@ export function createHubSpotSender(options: HubSpotSenderOptions): Notification
     }
   }
 
+  /** GDPR delete of the erased lead's contact (its id travels in the lead.erased payload). */
+  async function eraseContact(event: DeliveryEvent, signal: AbortSignal): Promise<SendResult> {
+    const contactId = (event.payload as Partial<LeadErasedPayload> | null)?.crm?.hubspot;
+    if (!contactId) return { note: 'lead was never synced to HubSpot: no contact to delete' };
+    try {
+      await client.request('POST', '/crm/v3/objects/contacts/gdpr-delete', { objectId: contactId }, signal);
+    } catch (error) {
+      if (error instanceof HubSpotError && error.details.status === 404) {
+        return { providerStatus: 404, note: `HubSpot contact ${contactId} already deleted` };
+      }
+      throw await onRateLimit(error);
+    }
+    return { providerStatus: 204, note: `HubSpot contact ${contactId} deleted (GDPR delete)` };
+  }
+
   function enqueue(
     lead: CrmLead & { email: string },
     properties: Record<string, string>,
@@ -212,6 +230,7 @@ export function createHubSpotSender(options: HubSpotSenderOptions): Notification
       HUBSPOT_EVENT_TYPES.includes(event.type) && event.conversationId !== null,
     async send(_alert, signal, event) {
       await checkPause();
+      if (event.type === 'lead.erased') return eraseContact(event, signal);
       const lead = event.conversationId ? await store.leadForSync(event.conversationId, 'hubspot') : null;
       if (!lead) return { note: 'lead no longer exists: nothing to sync' };
       if (event.type === 'lead.status_changed' && lead.contactId) {

@@ -48,13 +48,17 @@ export function webhookMessageId(eventId: number, endpointId: string): string {
   return `msg_${eventId}_${endpointId.replace(/-/g, '')}`;
 }
 
-/** What an endpoint receives for one event. */
+/**
+ * What an endpoint receives for one event. A lead.erased goes without its `crm` ids:
+ * they are for our own CRM sync, and a receiver needs only the lead's id.
+ */
 export function webhookBody(event: DeliveryEvent): string {
-  return JSON.stringify({
-    type: event.type,
-    timestamp: new Date(event.createdAt).toISOString(),
-    data: event.payload,
-  });
+  let data = event.payload;
+  if (event.type === 'lead.erased' && data && typeof data === 'object') {
+    const { crm: _crm, ...rest } = data as Record<string, unknown>;
+    data = rest;
+  }
+  return JSON.stringify({ type: event.type, timestamp: new Date(event.createdAt).toISOString(), data });
 }
 
 /** Delay before the attempt after `attempt`, ±10 % jitter so a burst of failures does not return as a burst. */
@@ -78,8 +82,12 @@ export function createWebhookSender(options: WebhookSenderOptions): Notification
       if (event.type === 'webhook.test') {
         return (event.payload as { endpointId?: string } | null)?.endpointId === endpoint.id;
       }
-      // An endpoint gets what happened after it was registered, not the history.
-      return endpoint.events.includes(event.type) && Date.parse(event.createdAt) >= createdAt;
+      // An endpoint gets what happened after it was registered, not the history. An
+      // erasure goes to every endpoint that took lead data: it must forget the person too.
+      const wanted =
+        endpoint.events.includes(event.type) ||
+        (event.type === 'lead.erased' && endpoint.events.some((type) => type.startsWith('lead.')));
+      return wanted && Date.parse(event.createdAt) >= createdAt;
     },
     async send(_alert, signal, event) {
       const body = webhookBody(event);

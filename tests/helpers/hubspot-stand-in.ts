@@ -14,6 +14,12 @@ import { TEST_SECRETS } from './secrets.js';
  * - `PATCH /crm/v3/objects/contacts/{id}`: 404 OBJECT_NOT_FOUND for an unknown id.
  * - `POST /crm/v3/objects/contacts/batch/upsert`: ≤ 100 inputs `{id, idProperty:
  *   "email", properties}`; each result carries `new` (created or updated).
+ * - `DELETE /crm/v3/objects/contacts/{id}`: archive (HubSpot keeps it restorable for 90
+ *   days: it moves to `archived`); 204 No Content, also for an id it does not know.
+ * - `POST /crm/v3/objects/contacts/gdpr-delete` `{objectId, idProperty?}`: permanent
+ *   deletion, 204 No Content. By id (no idProperty), an unknown id is 404
+ *   OBJECT_NOT_FOUND; with idProperty "email" an unknown address is added to the
+ *   blocklist (`gdprBlocklist`) and answered 204, as documented.
  * - Rate limits: a rolling 10-second window of `windowMax` requests and a daily
  *   budget. Every answer has X-HubSpot-RateLimit-Max / -Remaining /
  *   -Interval-Milliseconds / -Daily / -Daily-Remaining; over a limit it answers 429
@@ -37,6 +43,12 @@ export interface HubSpotStandIn {
   url: string;
   token: string;
   contacts: Map<string, HubSpotContact>;
+  /** Contacts removed by DELETE (archive): restorable in HubSpot, so still personal data there. */
+  archived: Map<string, HubSpotContact>;
+  /** Ids permanently deleted by gdpr-delete. */
+  gdprDeleted: string[];
+  /** Emails a gdpr-delete by email did not find: HubSpot blocks them from being used again. */
+  gdprBlocklist: string[];
   requests: HubSpotRequest[];
   /** Requests allowed per 10-second window (HubSpot: 100 or 190 by tier). */
   windowMax: number;
@@ -67,6 +79,9 @@ export async function startHubSpotStandIn(): Promise<HubSpotStandIn> {
     url: '',
     token: TEST_SECRETS.hubspotAccessToken,
     contacts: new Map(),
+    archived: new Map(),
+    gdprDeleted: [],
+    gdprBlocklist: [],
     requests: [],
     windowMax: 100,
     windowMs: 10_000,
@@ -121,6 +136,12 @@ export async function startHubSpotStandIn(): Promise<HubSpotStandIn> {
     const answer = async (status: number, payload: unknown, write = false) => {
       record.status = status;
       if (write) await standIn.beforeAnswer(record);
+      if (status === 204) {
+        const { 'content-type': _type, ...rest } = headers();
+        response.writeHead(204, rest);
+        response.end();
+        return;
+      }
       response.writeHead(status, headers());
       response.end(JSON.stringify(payload));
     };
@@ -171,6 +192,40 @@ export async function startHubSpotStandIn(): Promise<HubSpotStandIn> {
         );
       }
       return answer(200, { ...upsertContact(props, contact), archived: false }, true);
+    }
+    if (request.method === 'DELETE' && patch) {
+      const contact = standIn.contacts.get(patch[1] ?? '');
+      if (contact) {
+        standIn.contacts.delete(contact.id);
+        standIn.archived.set(contact.id, contact);
+      }
+      return answer(204, null, true);
+    }
+    if (request.method === 'POST' && path === '/crm/v3/objects/contacts/gdpr-delete') {
+      const input = (body ?? {}) as { objectId?: unknown; idProperty?: unknown };
+      if (typeof input.objectId !== 'string' || input.objectId === '') {
+        return answer(400, errorBody('objectId is required', 'VALIDATION_ERROR'));
+      }
+      if (input.idProperty !== undefined && input.idProperty !== 'email') {
+        return answer(
+          400,
+          errorBody('idProperty must be a unique property such as email', 'VALIDATION_ERROR'),
+        );
+      }
+      const contact =
+        input.idProperty === 'email'
+          ? standIn.byEmail(input.objectId)
+          : (standIn.contacts.get(input.objectId) ?? standIn.archived.get(input.objectId));
+      if (!contact) {
+        if (input.idProperty !== 'email')
+          return answer(404, errorBody('resource not found', 'OBJECT_NOT_FOUND'));
+        standIn.gdprBlocklist.push(input.objectId.toLowerCase());
+        return answer(204, null, true);
+      }
+      standIn.contacts.delete(contact.id);
+      standIn.archived.delete(contact.id);
+      standIn.gdprDeleted.push(contact.id);
+      return answer(204, null, true);
     }
     if (request.method === 'POST' && path === '/crm/v3/objects/contacts/batch/upsert') {
       const inputs = (
