@@ -56,6 +56,7 @@ describeEachDatabase('audit log', (kind) => {
         'PATCH /api/admin/leads/:id',
         'POST /api/admin/leads/:id/notes',
         'POST /api/admin/leads/:id/merge',
+        'DELETE /api/admin/leads/:id',
         'POST /api/admin/tasks/:taskId/complete',
         'POST /api/admin/events/:id/replay',
         'POST /api/admin/team',

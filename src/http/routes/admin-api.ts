@@ -11,6 +11,7 @@ import { adminLeadRoutes } from './admin-leads.js';
 import { adminMessageRoutes } from './admin-messages.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminOverviewRoutes } from './admin-overview.js';
+import { adminPrivacyRoutes } from './admin-privacy.js';
 import { adminStreamRoutes } from './admin-stream.js';
 import { adminTeamRoutes } from './admin-team.js';
 import { adminWebhookRoutes } from './admin-webhooks.js';
@@ -68,6 +69,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
     await admin.register(adminOverviewRoutes, { storage, config });
     await admin.register(adminTeamRoutes, { storage, config });
     await admin.register(adminAuditRoutes, { storage, config });
+    await admin.register(adminPrivacyRoutes, { storage, config });
     await admin.register(adminStreamRoutes, {
       config,
       feed,
