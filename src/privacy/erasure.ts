@@ -5,7 +5,7 @@ import type { Storage } from '../storage/storage.js';
 
 /**
  * GDPR erasure over the storage interface (SQL: erase_lead and erase_find_leads in
- * supabase/migrations/20261201221400_erasure_erase_lead.sql). What is erased, what
+ * supabase/migrations/20261201225300_erasure_erase_lead.sql). What is erased, what
  * stays in the tombstone and why: docs/privacy.md.
  */
 export type ErasureReason = 'request' | 'retention';

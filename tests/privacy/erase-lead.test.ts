@@ -70,6 +70,21 @@ describeEachDatabase('erase_lead', (kind) => {
         details: { fields: ['note'], note: `legacy row quoting ${email}` },
       },
     });
+    // The chat: a transcript line quoting the phone, a widget token, an alert batch.
+    await db.storage.query(
+      `insert into chat_messages (conversation_id, role, body) values ($1, 'visitor', $2), ($1, 'agent', 'Noted')`,
+      [lead.id, `my number is ${phone}`],
+    );
+    await db.storage.query(
+      `insert into conversation_tokens (token_hash, conversation_id, expires_at)
+       values (md5(random()::text), $1, now() + interval '1 day')`,
+      [lead.id],
+    );
+    await db.storage.query(
+      `insert into chat_alert_batches (event_id, conversation_id, from_id, to_id, message_count, payload)
+       values ($1, $2, 1, 1, 1, jsonb_build_object('customerEmail', $3::text))`,
+      [lead.eventId, lead.id, email],
+    );
     return { ...lead, email, phone, name: `Erin ${tag} Eraseme` };
   }
 
@@ -86,7 +101,15 @@ describeEachDatabase('erase_lead', (kind) => {
       erased: false,
       alreadyErased: false,
       leadIds: [lead.id],
-      counts: { leads: 1, inquiries: 1, tasks: 1, crmContacts: 1, auditEntries: 1 },
+      counts: {
+        leads: 1,
+        inquiries: 1,
+        tasks: 1,
+        crmContacts: 1,
+        auditEntries: 1,
+        chatMessages: 2,
+        conversationTokens: 1,
+      },
     });
     expect(dry.counts.events).toBeGreaterThanOrEqual(2);
     expect(await leadDataSnapshot(db.storage)).toBe(before);
@@ -200,7 +223,7 @@ describeEachDatabase('erase_lead', (kind) => {
     ).rejects.toMatchObject({ code: 'LR002' });
   });
 
-  it('closes events a producer writes for an erased lead afterwards, and refuses admin changes to it', async () => {
+  it('closes events a producer writes for an erased lead afterwards, and refuses admin changes and chat messages', async () => {
     const lead = await createLead(db.storage);
     await eraseLead(db.storage, lead.id, { actor: 'Ann' });
     await db.storage.query(
@@ -216,6 +239,11 @@ describeEachDatabase('erase_lead', (kind) => {
     expect(late).toMatchObject({ processed: true, outcome: 'erased', payload: { redacted: true } });
     await expect(
       db.storage.call('admin_update_lead', { p_id: lead.id, p_expected_version: null, p_status: 'won' }),
+    ).rejects.toMatchObject({ code: 'LR404' });
+    await expect(
+      db.storage.query(`insert into chat_messages (conversation_id, role, body) values ($1, 'agent', 'hi')`, [
+        lead.id,
+      ]),
     ).rejects.toMatchObject({ code: 'LR404' });
     await expect(db.storage.call('admin_add_note', { p_id: lead.id, p_note: 'hello' })).rejects.toMatchObject(
       {

@@ -15,7 +15,9 @@
 --   producer writes for an erased lead later are born closed, so no claim ever hands
 --   them out (only lead.erased itself is delivered, to webhooks and the CRM);
 -- * admin_lock_lead refuses erased leads (LR404), so no admin change revives one;
--- * ops_channel_replay_ids never offers an erased event for a channel replay.
+-- * ops_channel_replay_ids never offers an erased event for a channel replay;
+-- * chat messages (20261201222000_conv_core_chat_messages, which this file follows) are
+--   erased with the lead, and an erased lead takes no new chat message (LR404).
 -- Runs on PostgreSQL 15 and PGlite (Postgres 18), and twice.
 
 alter table conversations add column if not exists erased_at timestamptz;
@@ -105,6 +107,24 @@ create trigger lead_events_erased_guard
   when (new.conversation_id is not null and new.event_type not in ('lead.created', 'lead.erased'))
   execute function lead_events_erased_guard();
 
+-- An erased lead takes no new chat message ---------------------------------------------------
+-- Its tokens are gone, so a visitor cannot post; this also stops an agent's reply (or
+-- any later writer) from attaching text to a tombstone.
+create or replace function chat_messages_erased_guard() returns trigger
+language plpgsql as $$
+begin
+  if exists (select 1 from conversations where id = new.conversation_id and erased_at is not null) then
+    raise exception 'lead % was erased', new.conversation_id using errcode = 'LR404';
+  end if;
+  return new;
+end
+$$;
+
+drop trigger if exists chat_messages_erased_guard on chat_messages;
+create trigger chat_messages_erased_guard
+  before insert on chat_messages
+  for each row execute function chat_messages_erased_guard();
+
 -- Admin changes never touch an erased lead ---------------------------------------------------
 -- As in 20261122000300, plus: an erased lead is gone for every admin change (LR404).
 create or replace function admin_lock_lead(p_id uuid, p_expected_version integer)
@@ -177,7 +197,8 @@ $$;
 --   conversations     the group's rows become tombstones: id, source, status, created_at
 --                     and erased_at stay; name, email, phone, intent, message, metadata,
 --                     idempotency key and fingerprint, SLA and assignment state go
---   lead_inquiries, conversation_timeline, follow_up_tasks, crm_contacts   deleted
+--   lead_inquiries, conversation_timeline, follow_up_tasks, crm_contacts,
+--   chat_messages, conversation_tokens, chat_alert_state, chat_alert_batches  deleted
 --   lead_events       payloads redacted (erasure_redacted_payload), last_error cleared;
 --                     pending ones closed with outcome 'erased' (never sent afterwards);
 --                     webhook.failing alerts about them lose their error text
@@ -238,6 +259,8 @@ begin
                        where id = any(v_event_ids) and not processed),
     'notificationLogs', (select count(*) from notification_logs where event_id = any(v_event_ids)),
     'crmContacts', (select count(*) from crm_contacts where conversation_id = any(v_ids)),
+    'chatMessages', (select count(*) from chat_messages where conversation_id = any(v_ids)),
+    'conversationTokens', (select count(*) from conversation_tokens where conversation_id = any(v_ids)),
     'auditEntries', (select count(*) from audit_logs
                       where resource_type = 'lead' and resource_id = any(v_ids::text[])));
 
@@ -285,6 +308,13 @@ begin
   delete from lead_inquiries where conversation_id = any(v_ids);
   delete from conversation_timeline where conversation_id = any(v_ids);
   delete from follow_up_tasks where conversation_id = any(v_ids);
+  -- The chat (20261201222000_conv_core_chat_messages): messages, the widget's tokens
+  -- (a visitor holding one can no longer read or post), and the alert bookkeeping,
+  -- whose batches keep a copy of the alert's payload.
+  delete from chat_alert_batches where conversation_id = any(v_ids);
+  delete from chat_alert_state where conversation_id = any(v_ids);
+  delete from conversation_tokens where conversation_id = any(v_ids);
+  delete from chat_messages where conversation_id = any(v_ids);
   update audit_logs
      set details = coalesce((select jsonb_object_agg(k.key, k.value) from jsonb_each(details) k
                               where k.key in ('fields', 'error', 'status', 'version', 'dryRun')), '{}'::jsonb)
@@ -371,6 +401,7 @@ $$;
 -- Privileges ------------------------------------------------------------------------------------
 revoke all on function lead_events_guard_append_only() from public, anon, authenticated, service_role;
 revoke all on function lead_events_erased_guard() from public, anon, authenticated, service_role;
+revoke all on function chat_messages_erased_guard() from public, anon, authenticated, service_role;
 revoke all on function erasure_redacted_payload(jsonb, timestamptz) from public, anon, authenticated;
 revoke all on function erasure_group(uuid) from public, anon, authenticated;
 revoke all on function erasure_tombstone_json(uuid) from public, anon, authenticated;
