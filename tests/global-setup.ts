@@ -10,6 +10,12 @@ import { openPostgresStorage } from '../src/storage/postgres-storage.js';
 import { databaseUrlFor } from './helpers/database-url.js';
 import { TEST_PII, TEST_SECRETS } from './helpers/secrets.js';
 
+/**
+ * Tokens issued at random during the run, found by their shape: conversation tokens
+ * (lrc_…, issue 14) and the conversation stream tokens (expiry.view.signature).
+ */
+const TOKEN_SHAPES = /lrc_[\w-]{43}|\b\d{13}\.\d{1,19}\.[\w-]{43}\b/;
+
 /** Searches every log line captured during the run for known secrets and raw PII. */
 function findLeaks(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -20,12 +26,12 @@ function findLeaks(dir: string): string[] {
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!line) continue;
       lines++;
-      const found = needles.find((needle) => line.includes(needle));
+      const found = needles.find((needle) => line.includes(needle)) ?? TOKEN_SHAPES.exec(line)?.[0];
       if (found) leaks.push(`  ${found.slice(0, 12)}… in: ${line.slice(0, 300)}`);
     }
   }
   process.stdout.write(
-    `log audit: ${lines} log lines searched for ${needles.length} secrets and contact details, ${leaks.length} leaks\n`,
+    `log audit: ${lines} log lines searched for ${needles.length} secrets and contact details and for token shapes, ${leaks.length} leaks\n`,
   );
   return leaks.slice(0, 20);
 }

@@ -51,6 +51,21 @@ export interface LeadReturnedPayload extends LeadCreatedPayload {
   firstSeenAt: string;
 }
 
+/**
+ * A visitor wrote in their conversation after capture (issue 14). Written by
+ * chat_visitor_post, at most one waiting per conversation; the worker replaces the
+ * payload with chat_alert_collapse's answer (messageCount, messages, current assignee)
+ * before formatting, so one alert covers every message of its cooldown window.
+ */
+export interface MessageReceivedPayload extends Partial<LeadCreatedPayload> {
+  conversationId: string;
+  messageId?: number;
+  /** Set by the collapse: how many visitor messages the alert covers. */
+  messageCount?: number;
+  /** Set by the collapse: the latest covered texts (at most five), oldest first. */
+  messages?: string[];
+}
+
 /** Emitted by admin changes; recorded for history and the live feed, not alerted. */
 export interface LeadStatusChangedPayload {
   conversationId: string;
@@ -98,6 +113,7 @@ export interface EventPayloads {
   'lead.assigned': LeadAssignedPayload;
   'lead.returned': LeadReturnedPayload;
   'lead.erased': LeadErasedPayload;
+  'message.received': MessageReceivedPayload;
 }
 
 /** Event types the team's channels alert about; others go only to the channels that accept them. */
@@ -106,6 +122,7 @@ export const ALERTED_EVENT_TYPES = [
   'lead.sla_breached',
   'webhook.failing',
   'lead.returned',
+  'message.received',
 ] as const satisfies readonly EventType[];
 
 /**

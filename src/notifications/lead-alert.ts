@@ -43,6 +43,7 @@ export function buildLeadAlert(
   dashboardUrl: string,
 ): LeadAlert {
   if (event.eventType === 'webhook.failing') return webhookFailingAlert(event, dashboardUrl);
+  if (event.eventType === 'message.received') return messageReceivedAlert(event, dashboardUrl);
   const payload = (event.payload ?? {}) as LeadPayload;
   const conversationId = text(payload.conversationId) ?? event.conversationId;
   return {
@@ -97,8 +98,50 @@ function webhookFailingAlert(
   };
 }
 
+/**
+ * "3 new chat messages" (the visitor's follow-ups of one cooldown window, collapsed by
+ * chat_alert_collapse): the latest texts, oldest first, as the message; the owner as
+ * for a returning lead (named, mentioned on Slack, emailed).
+ */
+function messageReceivedAlert(
+  event: { id: number; conversationId: string | null; payload: unknown },
+  dashboardUrl: string,
+): LeadAlert {
+  const payload = (event.payload ?? {}) as Partial<EventPayloads['message.received']>;
+  const conversationId = text(payload.conversationId) ?? event.conversationId;
+  const count =
+    typeof payload.messageCount === 'number' && payload.messageCount > 0 ? payload.messageCount : 1;
+  const texts = Array.isArray(payload.messages)
+    ? payload.messages.filter((item): item is string => typeof item === 'string' && item.trim() !== '')
+    : [];
+  const shown = texts.length > 0 ? texts : [text(payload.message)].filter((item): item is string => !!item);
+  const earlier = count - shown.length;
+  return {
+    kind: 'message.received',
+    eventId: event.id,
+    conversationId,
+    name: text(payload.customerName),
+    phone: text(payload.customerPhone),
+    email: text(payload.customerEmail),
+    intent: text(payload.intent),
+    message:
+      shown.length > 0
+        ? [...(earlier > 0 ? [`(${earlier} earlier not shown)`] : []), ...shown].join('\n\n')
+        : null,
+    source: text(payload.source) ?? 'chatbot',
+    createdAt: text(payload.createdAt) ?? new Date().toISOString(),
+    leadUrl: leadUrl(dashboardUrl, conversationId),
+    assignee: assigneeOf(payload.assignee),
+    messageCount: count,
+  };
+}
+
 /** Headline per event kind: an SLA breach is an escalation and must read like one. */
 export function headline(alert: LeadAlert): string {
+  if (alert.kind === 'message.received') {
+    const count = alert.messageCount ?? 1;
+    return count === 1 ? 'New chat message' : `${count} new chat messages`;
+  }
   if (alert.kind === 'webhook.failing') return 'Webhook failing: deliveries used up their retries';
   if (alert.kind === 'lead.update') return 'Lead updated';
   if (alert.kind === 'lead.sla_breached') {

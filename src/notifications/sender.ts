@@ -26,7 +26,13 @@ export interface DeliveryEvent {
 
 /** What the team is told about a lead: plain, unescaped values; each channel escapes for itself. */
 export interface LeadAlert {
-  kind: 'lead.created' | 'lead.sla_breached' | 'lead.returned' | 'webhook.failing' | 'lead.update';
+  kind:
+    | 'lead.created'
+    | 'lead.sla_breached'
+    | 'lead.returned'
+    | 'message.received'
+    | 'webhook.failing'
+    | 'lead.update';
   eventId: number;
   conversationId: string | null;
   name: string | null;
@@ -46,6 +52,8 @@ export interface LeadAlert {
   previousAssignee?: AlertAssignee | null | undefined;
   /** Only for lead.sla_breached: 1 for the first breach, 2 when the new owner missed it too. */
   breach?: number | undefined;
+  /** Only for message.received: how many visitor messages this alert covers (cooldown collapse). */
+  messageCount?: number | undefined;
 }
 
 export interface AlertAssignee {

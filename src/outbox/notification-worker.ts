@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FeedMessage } from '../admin/live-feed.js';
 import type { Config } from '../config.js';
+import { deliverWithConversationAlerts } from '../conversations/message-alerts.js';
 import type { Logger } from '../logger.js';
 import { observeBatch, recordNotificationAttempt } from '../metrics/metrics.js';
 import { warnIfNoChannel } from '../notifications/channel-settings.js';
@@ -10,6 +11,7 @@ import { buildSenders, type SenderRegistry } from '../notifications/registry.js'
 import { slaAutomationOf, startSlaSweeper } from '../sla/sla-sweeper.js';
 import { toError } from '../storage/errors.js';
 import type { Storage } from '../storage/storage.js';
+import { retryDelayMs } from './backoff.js';
 import { createChannelQueues } from './channel-queues.js';
 import { deliverEvent } from './deliver-event.js';
 import { feedMessages } from './feed-messages.js';
@@ -216,7 +218,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     held.set(event.id, event);
     void (async () => {
       try {
-        const result = await deliverEvent(event, deliverSettings);
+        // message.received is collapsed per conversation first (src/conversations/message-alerts.ts).
+        const result = await deliverWithConversationAlerts(
+          storage,
+          event,
+          (prepared) => deliverEvent(prepared, deliverSettings),
+          (attempt) => retryDelayMs(attempt, deliverSettings.backoff),
+        );
         await recorder.record({ event, result });
       } catch (error) {
         fatal(error, event.id);
