@@ -72,12 +72,14 @@ export async function startWorkers(
   ctx: BenchContext,
   n: number,
   env: Record<string, string> = {},
+  /** Node flags NODE_OPTIONS refuses (e.g. --cpu-prof, for bench/profile-worker.ts). */
+  nodeArgs: string[] = [],
 ): Promise<BenchProcess[]> {
   const workers = Array.from({ length: n }, (_, i) =>
     startProcess(
       `worker-${i + 1}`,
       process.execPath,
-      [join(ctx.distDir, 'workers', 'notification-worker.js')],
+      [...nodeArgs, join(ctx.distDir, 'workers', 'notification-worker.js')],
       {
         ...baseEnv(ctx),
         ...channelEnv(ctx.receivers),

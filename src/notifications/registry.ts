@@ -82,13 +82,13 @@ export function buildSenders(config: Config, storage?: Storage, logger?: Logger)
   return createSenderRegistry(
     {
       slack: channels.slack
-        ? paced(createSlackSender({ webhookUrl: channels.slack.webhookUrl, timeoutMs }), pacing.slack)
+        ? paced(createSlackSender({ webhookUrl: channels.slack.webhookUrl }), pacing.slack)
         : undefined,
       email: channels.email
         ? paced(createEmailSender({ ...channels.email, timeoutMs }), pacing.email)
         : undefined,
       telegram: channels.telegram
-        ? paced(createTelegramSender({ ...channels.telegram, timeoutMs }), pacing.telegram)
+        ? paced(createTelegramSender(channels.telegram), pacing.telegram)
         : undefined,
       sms: integrations.sms
         ? paced(createTwilioSmsSender({ ...integrations.sms, store, logger }), pacing.sms)

@@ -7,36 +7,34 @@ import {
 } from '@slack/webhook';
 import { formatSlackDigest } from './digest-format.js';
 import { formatSlack } from './format.js';
+import { lightFetch } from './light-fetch.js';
 import { providerText } from './provider-text.js';
 import { type NotificationSender, parseRetryAfter, SendError } from './sender.js';
 
 export interface SlackSenderOptions {
   /** The incoming-webhook URL. It is a secret: it never appears in an error message. */
   webhookUrl: string;
-  timeoutMs: number;
 }
 
 /**
  * Slack incoming webhook via @slack/webhook, Block Kit with a plain-text fallback.
  * The library throws IncomingWebhookHTTPError without response headers, so we hand
  * it a fetch that remembers them: that is how a 429's Retry-After is honoured. The
- * library's own retries stay off (its default): our attempt log owns retries.
+ * library's own retries stay off (its default): our attempt log owns retries, and its
+ * timeout too: the worker's signal carries the send timeout (channel-queues.ts), so a
+ * second timer and a merged signal per post would only cost CPU.
  */
 export function createSlackSender(options: SlackSenderOptions): NotificationSender {
   const secrets = [options.webhookUrl];
   async function post(payload: IncomingWebhookSendArguments, signal: AbortSignal) {
     let retryAfter: string | null = null;
     const fetchKeepingHeaders: FetchFunction = async (url, init) => {
-      const merged = init?.signal ? AbortSignal.any([init.signal, signal]) : signal;
-      const response = await fetch(url, { ...init, signal: merged });
+      const response = await lightFetch(url, { ...init, signal });
       retryAfter = response.headers.get('retry-after');
       // The DOM typings lack Headers.entries(); Node's Headers has it.
       return response as unknown as Awaited<ReturnType<FetchFunction>>;
     };
-    const webhook = new IncomingWebhook(options.webhookUrl, {
-      fetch: fetchKeepingHeaders,
-      timeout: options.timeoutMs,
-    });
+    const webhook = new IncomingWebhook(options.webhookUrl, { fetch: fetchKeepingHeaders });
     try {
       await webhook.send(payload);
       return { providerStatus: 200 };

@@ -1,6 +1,7 @@
 import { Api, NetworkError, ParseError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
 import { formatTelegramDigest } from './digest-format.js';
 import { formatTelegram } from './format.js';
+import { lightFetch } from './light-fetch.js';
 import { providerText } from './provider-text.js';
 import { type NotificationSender, SendError } from './sender.js';
 
@@ -10,7 +11,6 @@ export interface TelegramSenderOptions {
   chatId: string;
   /** Bot API base URL (https://api.telegram.org, or a local server in tests). */
   apiUrl: string;
-  timeoutMs: number;
 }
 
 /**
@@ -24,14 +24,17 @@ export function createTelegramSender(options: TelegramSenderOptions): Notificati
     // One client per send: cheap, and the status seen by this send's fetch is its own.
     let lastStatus: number | undefined;
     const fetchKeepingStatus: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
+      const response = await lightFetch(input, init);
       lastStatus = response.status;
-      return response;
+      // The library reads status and text() only (light-fetch.ts).
+      return response as unknown as Response;
     };
     const api = new Api(options.botToken, {
       apiRoot: options.apiUrl,
       fetch: fetchKeepingStatus,
-      timeoutMs: options.timeoutMs,
+      // The worker's signal carries the send timeout (channel-queues.ts); 0 turns the
+      // library's own timer and merged signal off.
+      timeoutMs: 0,
       maxRetries: 0,
     });
     try {

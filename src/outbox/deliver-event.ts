@@ -58,10 +58,12 @@ export async function deliverEvent(event: ClaimedEvent, settings: DeliverSetting
   const logs: ChannelLog[] = outcomes.flatMap((outcome) => outcome.logs);
   const failures = outcomes.flatMap(({ channel, failure }) => (failure ? [{ channel, error: failure }] : []));
   const released = outcomes.filter((outcome) => outcome.released);
-  const sent = logs.filter((log) => log.status === 'sent').map((log) => log.channel);
+  const sentLogs = logs.filter((log) => log.status === 'sent');
+  const sent = sentLogs.map((log) => log.channel);
   if (sent.length > 0) {
+    const durationsMs = Object.fromEntries(sentLogs.map((log) => [log.channel, log.durationMs]));
     logger.info(
-      { eventId: event.id, channels: sent, attempt: attemptText },
+      { eventId: event.id, channels: sent, durationsMs, attempt: attemptText },
       `Notifications sent via: ${sent.join(', ')}`,
     );
   } else if (failures.length > 0 && failures.length === outcomes.filter((o) => !o.released).length) {
