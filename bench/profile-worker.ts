@@ -38,7 +38,10 @@ execFileSync(process.execPath, [
 const db = await createBenchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const receivers = await startReceivers();
 try {
+  // Time spent in each SQL function, for the database's share of the cost.
+  await db.pool.query(`alter database ${db.name} set track_functions = 'all'`);
   await preloadLeads(db.pool, events);
+  await db.pool.query('select pg_stat_reset()');
   const ctx = {
     db,
     receivers,
@@ -62,9 +65,26 @@ try {
       `${((1000 * cpuSeconds) / events).toFixed(2)} ms per event; RSS ${memory.rssMb.toFixed(0)} / peak ${memory.peakMb.toFixed(0)} MB\n`,
   );
   summarise(profileDir, Number(args.top));
+  await printFunctionTimes(events);
 } finally {
   await receivers.close();
   await db.drop();
+}
+
+async function printFunctionTimes(events: number) {
+  // Statistics reach the views within a second or so of each backend's transaction end.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const { rows } = await db.pool.query<{ funcname: string; calls: number; total: number; self: number }>(
+    `select funcname, calls::int, total_time as total, self_time as self
+       from pg_stat_user_functions order by total_time desc limit 12`,
+  );
+  process.stdout.write('\nSQL functions (ms in total, ms per event)\n');
+  for (const row of rows) {
+    process.stdout.write(
+      `${row.funcname.padEnd(36)} calls ${String(row.calls).padStart(7)}  total ${row.total.toFixed(0).padStart(7)} ms  ` +
+        `self ${row.self.toFixed(0).padStart(7)} ms  ${(row.total / events).toFixed(3)} ms/event\n`,
+    );
+  }
 }
 
 /** utime + stime of a process from /proc (clock ticks of 1/100 s on Linux). */
