@@ -16,6 +16,7 @@ import { startReceivers } from './lib/receivers.js';
 import { describeMachine, renderTable, writeResults } from './lib/report.js';
 import { fmt } from './lib/stats.js';
 import { disableGraphileEnqueue, enableGraphileEnqueue } from './peer/graphile-setup.js';
+import { conversationRows, measureConversations } from './sections/conversations.js';
 import { type DrainResult, drainGraphile, drainLeadrelay, drainRows } from './sections/drain.js';
 import { endToEnd, type LatencyResult } from './sections/e2e.js';
 import { runIntake } from './sections/intake.js';
@@ -30,7 +31,7 @@ import { measureScale, scaleRows } from './sections/scale.js';
  * every section against it, prints one table, writes bench/RESULTS.md (quick mode:
  * bench/out/RESULTS-quick.md) and drops the database.
  */
-const SECTIONS = ['intake', 'drain', 'e2e', 'peer', 'paced', 'scale'] as const;
+const SECTIONS = ['intake', 'drain', 'e2e', 'peer', 'paced', 'scale', 'conversations'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const root = join(import.meta.dirname, '..');
@@ -81,6 +82,9 @@ const receivers = await startReceivers();
 const sizes = { ...(quick ? QUICK_SIZES : FULL_SIZES) };
 if (process.env.BENCH_DRAIN_EVENTS) sizes.drainEvents = Number(process.env.BENCH_DRAIN_EVENTS);
 if (process.env.BENCH_WORKERS) sizes.workerCounts = process.env.BENCH_WORKERS.split(',').map(Number);
+// BENCH_CONV_SECONDS and BENCH_CONV_HISTORY shrink the conversations section the same way.
+if (process.env.BENCH_CONV_SECONDS) sizes.convSeconds = Number(process.env.BENCH_CONV_SECONDS);
+if (process.env.BENCH_CONV_HISTORY) sizes.convHistory = Number(process.env.BENCH_CONV_HISTORY);
 const ctx: BenchContext = {
   quick,
   sizes,
@@ -189,6 +193,9 @@ try {
       const b = await measureScale(ctx, large);
       scaleRows(ctx, a, b);
     });
+  }
+  if (only.has('conversations')) {
+    await section('Conversations', async () => conversationRows(ctx, await measureConversations(ctx)));
   }
   memoryRows();
 

@@ -31,6 +31,11 @@ export interface Sizes {
   scaleRepeats: number;
   /** Leads preloaded for the paced-digest case (Slack stand-in taking 1 post/s). */
   pacedLeads: number;
+  /** Conversations exchanging two messages a second each, for convSeconds. */
+  convConversations: number;
+  convSeconds: number;
+  /** Messages in chat_messages when the latest 50 are fetched. */
+  convHistory: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -44,6 +49,9 @@ export const FULL_SIZES: Sizes = {
   scalePending: 1_000,
   scaleRepeats: 100,
   pacedLeads: 500,
+  convConversations: 50,
+  convSeconds: 30,
+  convHistory: 1_000_000,
 };
 
 /** --quick: every benchmark for a few seconds with small sizes (CI keeps the harness alive). */
@@ -59,6 +67,9 @@ export const QUICK_SIZES: Sizes = {
   scalePending: 200,
   scaleRepeats: 10,
   pacedLeads: 60,
+  convConversations: 10,
+  convSeconds: 3,
+  convHistory: 20_000,
 };
 
 export interface BenchContext {

@@ -1,6 +1,7 @@
 import { ApiClient } from './api/client.js';
 import { createLiveConnection } from './live/connection.js';
 import { changedLeadIds, concernsLead, createRefreshers } from './live/refreshers.js';
+import { createConversationState } from './state/conversation.js';
 import { createDetailState } from './state/detail.js';
 import { createLeadsState } from './state/leads.js';
 import { createStore } from './state/store.js';
@@ -33,6 +34,18 @@ export function createDashboard() {
     live.refreshSoon();
   });
 
+  // The open lead's conversation; its pane registers its own refresher while shown.
+  const conversation = createConversationState(api, (leadId, change) => {
+    if (change === 'read') {
+      // Only the unread counts changed: the list's row and the open lead.
+      void leads.refresh([leadId]).catch(() => {});
+      return;
+    }
+    // A reply may be the first contact: SLA, counters, timeline.
+    summary.invalidate();
+    live.refreshSoon();
+  });
+
   refreshers.register((messages) => {
     if (messages === null) return leads.refresh();
     const ids = changedLeadIds(messages);
@@ -60,6 +73,7 @@ export function createDashboard() {
     summary,
     leads,
     detail,
+    conversation,
     team,
     signIn(key: string) {
       api.signIn(key);

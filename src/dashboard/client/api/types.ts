@@ -20,6 +20,8 @@ export interface Lead {
   slaDueAt: string | null;
   slaBreached: boolean;
   firstResponseAt: string | null;
+  /** Visitor messages no agent has read yet (issue 14). */
+  unreadCount?: number;
   version: number;
   createdAt: string;
   updatedAt: string;

@@ -23,10 +23,13 @@ export function createRefreshers() {
   };
 }
 
-/** Ids of leads the messages say changed (lead.created / lead.updated / lead.sla_breached). */
+/**
+ * Ids of leads the messages say changed (lead.created / lead.updated / lead.sla_breached,
+ * and message.created: a new message changes the lead's unread count).
+ */
 export function changedLeadIds(messages: FeedMessage[]): string[] {
   return messages
-    .filter((m) => m.kind.startsWith('lead.') && typeof m.id === 'string')
+    .filter((m) => (m.kind.startsWith('lead.') || m.kind === 'message.created') && typeof m.id === 'string')
     .map((m) => m.id as string);
 }
 

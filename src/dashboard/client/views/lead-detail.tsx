@@ -3,6 +3,7 @@ import { LEAD_STATUSES, type Lead, type LeadStatus } from '../api/types.js';
 import type { DashboardModel } from '../dashboard.js';
 import { useStore } from '../state/store.js';
 import { formatTime } from './format.js';
+import { LeadConversation } from './lead-conversation.js';
 import { DeadEvents, Deliveries, FollowUps, Timeline } from './lead-history.js';
 import { Inquiries, Reassign } from './lead-team.js';
 import { SlaBadge, StatusBadge } from './sla-badge.js';
@@ -47,6 +48,10 @@ export function LeadDetailView({ model, onClose }: { model: DashboardModel; onCl
           <Fields lead={lead} />
           <Actions model={model} lead={lead} busy={state.busy} message={state.message} />
           <Reassign model={model} lead={lead} busy={state.busy} />
+          <h3 id="conversation-heading">Conversation</h3>
+          <section aria-labelledby="conversation-heading">
+            <LeadConversation model={model} leadId={lead.id} />
+          </section>
           {state.data.inquiries && state.data.inquiries.length > 0 && (
             <>
               <h3>Inquiries</h3>

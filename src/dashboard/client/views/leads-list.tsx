@@ -149,7 +149,10 @@ function LeadRow(props: {
       onFocus={() => props.onFocus(lead.id)}
     >
       <td class="cell-lead">
-        <span class="lead-name">{lead.customerName || '(no name)'}</span>
+        <span class="lead-name">
+          {lead.customerName || '(no name)'}
+          <UnreadBadge count={lead.unreadCount ?? 0} />
+        </span>
         <span class="lead-contact">{contact || 'no contact details'}</span>
       </td>
       <td class="col-intent">{lead.intent ?? '–'}</td>
@@ -169,6 +172,17 @@ function LeadRow(props: {
         </span>
       </td>
     </tr>
+  );
+}
+
+/** Unread visitor messages, in words (the number alone would not say what it counts). */
+function UnreadBadge({ count }: { count: number }) {
+  if (count <= 0) return null;
+  return (
+    <span class="badge badge-unread" title={plural(count, 'unread message')}>
+      {count > 99 ? '99+' : count}
+      <span class="visually-hidden"> {plural(count, 'unread message')}</span>
+    </span>
   );
 }
 
