@@ -27,6 +27,8 @@ export interface HttpProxy {
   /** Requests that match are cut at once (no answer) until unblock(); open ones are cut now. */
   block(match: RequestMatch): void;
   unblock(): void;
+  /** Open answers cut by block(). */
+  readonly cut: number;
   readonly requests: ProxiedRequest[];
   close(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export async function startHttpProxy(target: string): Promise<HttpProxy> {
   let dropMatch: RequestMatch | null = null;
   let blockMatch: RequestMatch | null = null;
   const open = new Set<{ method: string; path: string; cut: () => void }>();
+  let cut = 0;
 
   const server: Server = createServer((req, res) => {
     const method = req.method ?? 'GET';
@@ -97,9 +100,16 @@ export async function startHttpProxy(target: string): Promise<HttpProxy> {
     dropNextAnswer(match) {
       dropMatch = match;
     },
+    get cut() {
+      return cut;
+    },
     block(match) {
       blockMatch = match;
-      for (const handle of [...open]) if (match(handle.method, handle.path)) handle.cut();
+      for (const handle of [...open]) {
+        if (!match(handle.method, handle.path)) continue;
+        handle.cut();
+        cut++;
+      }
     },
     unblock() {
       blockMatch = null;

@@ -19,8 +19,8 @@ import { createStore } from '../state/store.js';
  *                 screen is)
  *   off           signed out
  *
- * Stream messages are pointers ({kind, id, ...}); they are batched (REFRESH_DELAY_MS)
- * and handed to `refresh`, which re-reads what they name. One refresh runs at a time;
+ * Stream messages are pointers ({kind, id, ...}); they are batched (REFRESH_DELAY_MS;
+ * message.created, a chat message someone is waiting for, at once) and handed to `refresh`, which re-reads what they name. One refresh runs at a time;
  * messages arriving meanwhile wait for the next one. `refresh(null)` means "re-read
  * everything" (poll tick, stream (re)opened, resync).
  */
@@ -62,6 +62,7 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
   let running = false;
   let rerun = false;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let refreshDueAt = 0;
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let streamRetryTimer: ReturnType<typeof setTimeout> | undefined;
   let watchdogTimer: ReturnType<typeof setInterval> | undefined;
@@ -109,7 +110,12 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
   }
 
   function schedule(delay: number) {
-    if (refreshTimer !== undefined) return;
+    const due = Date.now() + delay;
+    if (refreshTimer !== undefined) {
+      if (due >= refreshDueAt) return;
+      clearTimeout(refreshTimer);
+    }
+    refreshDueAt = due;
     refreshTimer = setTimeout(() => {
       refreshTimer = undefined;
       void runRefresh();
@@ -119,11 +125,15 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
   function startPolling() {
     transport = 'poll';
     if (pollTimer !== undefined) return;
+    // Ticks start every POLL_MS (start to start, never overlapping), so a slow refresh
+    // does not stretch "every second" into every second plus the refresh.
     const tick = async () => {
+      const began = Date.now();
       pending = null;
       await runRefresh();
-      if (transport === 'poll' && started) pollTimer = setTimeout(tick, POLL_MS);
-      else pollTimer = undefined;
+      if (transport === 'poll' && started) {
+        pollTimer = setTimeout(tick, Math.max(0, POLL_MS - (Date.now() - began)));
+      } else pollTimer = undefined;
     };
     pollTimer = setTimeout(tick, 0);
   }
@@ -189,7 +199,8 @@ export function createLiveConnection(api: ApiClient, refresh: Refresh) {
         request(null, 0);
         return;
       }
-      request([message]);
+      // A chat message has a person waiting for it: no batching delay.
+      request([message], message.kind === 'message.created' ? 0 : REFRESH_DELAY_MS);
     };
     // The token in the URL is short-lived, so EventSource's own reconnect would be
     // refused: poll instead and open a fresh stream later.
