@@ -8,8 +8,8 @@ import { fmt, percentile, sleep, waitFor } from '../lib/stats.js';
 /**
  * Conversations (issue 14, item 9), against `node dist/src/server.js` on Postgres:
  *
- * 1. History: `convHistory` messages bulk-inserted into chat_messages over 1,000
- *    conversations (triggers off, then VACUUM ANALYZE, as in the scale section).
+ * 1. History: `convHistory` messages bulk-inserted into chat_messages, 1,000 per
+ *    conversation (triggers off, then VACUUM ANALYZE, as in the scale section).
  * 2. Live: `convConversations` chatbot leads (POST /api/chatbot/leads, so each has its
  *    token), one visitor stream per conversation and one admin stream. Each
  *    conversation exchanges two messages a second for `convSeconds`: a visitor message
@@ -35,10 +35,11 @@ export interface ConversationResult {
   historyRows: number;
 }
 
-const HISTORY_CONVERSATIONS = 1000;
-const FETCHES = 300;
+/** Each history conversation holds this many messages (so convHistory / 1,000 conversations). */
+const PER_CONVERSATION = 1000;
 
 async function fillHistory(ctx: BenchContext, messages: number): Promise<string[]> {
+  const conversations = Math.max(1, Math.floor(messages / PER_CONVERSATION));
   const client = await ctx.db.pool.connect();
   try {
     await client.query("set session_replication_role = 'replica'");
@@ -48,7 +49,7 @@ async function fillHistory(ctx: BenchContext, messages: number): Promise<string[
        select gen_random_uuid(), now() - interval '2 days', now(), 'Chat history ' || g,
               'chat' || g || '@example.com', 'buy', 'chatbot', 'contacted', now()
          from generate_series(1, $1::int) g`,
-      [HISTORY_CONVERSATIONS],
+      [conversations],
     );
     // Round-robin over the conversations, in chunks so no transaction holds a million rows.
     const chunk = 100_000;
@@ -64,7 +65,7 @@ async function fillHistory(ctx: BenchContext, messages: number): Promise<string[
            from generate_series($1::int + 1, least($1::int + $3::int, $2::int)) g
            join c on c.n = g % $4::int
           cross join lateral (select (array['visitor', 'bot', 'agent'])[1 + g % 3] as role) r`,
-        [start, messages, chunk, HISTORY_CONVERSATIONS],
+        [start, messages, chunk, conversations],
       );
     }
   } finally {
@@ -79,6 +80,8 @@ async function fillHistory(ctx: BenchContext, messages: number): Promise<string[
     .then((r) => r.rows.map((row) => row.id));
 }
 
+const fetchCount = (ctx: BenchContext) => (ctx.quick ? 50 : 300);
+
 interface Chat {
   id: string;
   token: string;
@@ -87,6 +90,7 @@ interface Chat {
 
 export async function measureConversations(ctx: BenchContext): Promise<ConversationResult> {
   const { convConversations: n, convSeconds: seconds, convHistory: history } = ctx.sizes;
+  const fetches = fetchCount(ctx);
   await truncateLeadTables(ctx.db.pool);
   await ctx.db.pool.query('truncate chat_messages restart identity cascade');
   ctx.log(`conversations: filling ${history.toLocaleString('en-US')} history messages`);
@@ -230,9 +234,9 @@ export async function measureConversations(ctx: BenchContext): Promise<Conversat
     for (const stream of streams) stream.close();
     streams.length = 0;
 
-    ctx.log(`conversations: latest 50 of ${FETCHES} random history conversations`);
+    ctx.log(`conversations: latest 50 of ${fetches} random history conversations`);
     const fetchHttp: number[] = [];
-    for (let i = 0; i < FETCHES + 10; i++) {
+    for (let i = 0; i < fetches + 10; i++) {
       const id = historyIds[Math.floor(Math.random() * historyIds.length)]!;
       const start = performance.now();
       const response = await fetch(`${api.url}/api/admin/leads/${id}/messages?limit=50`, { headers: admin });
@@ -246,7 +250,7 @@ export async function measureConversations(ctx: BenchContext): Promise<Conversat
     const fetchSql: number[] = [];
     const client = await ctx.db.pool.connect();
     try {
-      for (let i = 0; i < FETCHES + 10; i++) {
+      for (let i = 0; i < fetches + 10; i++) {
         const id = historyIds[Math.floor(Math.random() * historyIds.length)]!;
         const start = performance.now();
         await client.query('select chat_admin_messages(p_conversation_id => $1, p_limit => 50)', [id]);
@@ -279,7 +283,7 @@ export function conversationRows(ctx: BenchContext, r: ConversationResult) {
   );
   ctx.commands.set(
     'conversations-fetch',
-    `GET /api/admin/leads/<id>/messages?limit=50 (latest page), ${FETCHES} sequential requests over random conversations of 1,000 messages each, ${r.historyRows.toLocaleString('en-US')} rows in chat_messages; SQL: chat_admin_messages() alone on one connection`,
+    `GET /api/admin/leads/<id>/messages?limit=50 (latest page), ${fetchCount(ctx)} sequential requests (after 10 warm-up) over random conversations of ${PER_CONVERSATION.toLocaleString('en-US')} messages each, ${r.historyRows.toLocaleString('en-US')} rows in chat_messages; SQL: chat_admin_messages() alone on one connection`,
   );
   const latency = (metric: string, samples: number[]) => {
     ctx.rows.push({

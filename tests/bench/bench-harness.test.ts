@@ -43,7 +43,7 @@ describe.skipIf(!databaseUrl)('benchmark harness (quick mode)', () => {
     for (const text of [stdout, written]) {
       expect(text).toContain('| Section | Measurement | leadrelay | Reference |');
       expect(text).not.toContain('| FAILED |');
-      for (const section of ['Intake', 'Drain', 'End-to-end', 'Scale', 'Memory']) {
+      for (const section of ['Intake', 'Drain', 'End-to-end', 'Scale', 'Conversations', 'Memory']) {
         expect(text).toMatch(new RegExp(`^\\| ${section} \\|`, 'm'));
       }
     }
@@ -51,5 +51,6 @@ describe.skipIf(!databaseUrl)('benchmark harness (quick mode)', () => {
     expect(written).toMatch(/\| Drain \| best leadrelay ÷ best graphile-worker/);
     expect(written).toMatch(/\| End-to-end \| p99 latency/);
     expect(written).toMatch(/\| Scale \| claim of one batch of 10/);
+    expect(written).toMatch(/\| Conversations \| visitor's 201 → admin stream event/);
   });
 });
