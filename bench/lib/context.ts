@@ -67,9 +67,9 @@ export const QUICK_SIZES: Sizes = {
   scalePending: 200,
   scaleRepeats: 10,
   pacedLeads: 60,
-  convConversations: 10,
-  convSeconds: 3,
-  convHistory: 20_000,
+  convConversations: 5,
+  convSeconds: 2,
+  convHistory: 10_000,
 };
 
 export interface BenchContext {
