@@ -15,9 +15,18 @@ export function createRefreshers() {
   };
   return {
     refreshAll,
-    /** Adds a refresher; returns its removal (views call it on unmount). */
-    register(refresher: Refresher): () => void {
-      refreshers.add(refresher);
+    /**
+     * Adds a refresher; returns its removal (views call it on unmount). `first` puts it
+     * ahead of the others, so its requests leave first (the open conversation: a person
+     * waits for that message, and the database answers in order).
+     */
+    register(refresher: Refresher, options: { first?: boolean } = {}): () => void {
+      if (options.first) {
+        const rest = [...refreshers];
+        refreshers.clear();
+        refreshers.add(refresher);
+        for (const other of rest) refreshers.add(other);
+      } else refreshers.add(refresher);
       return () => refreshers.delete(refresher);
     },
   };

@@ -23,14 +23,17 @@ export function LeadConversation({ model, leadId }: { model: DashboardModel; lea
 
   // While shown: follow live changes, and let go of the lead when closed.
   useEffect(() => {
-    const unregister = model.refreshers.register((messages) => {
-      const open = conversation.store.get().leadId;
-      if (!open) return undefined;
-      const concerned =
-        messages === null ||
-        messages.some((m) => m.kind === 'resync' || (m.kind === 'message.created' && m.id === open));
-      return concerned ? conversation.refresh() : undefined;
-    });
+    const unregister = model.refreshers.register(
+      (messages) => {
+        const open = conversation.store.get().leadId;
+        if (!open) return undefined;
+        const concerned =
+          messages === null ||
+          messages.some((m) => m.kind === 'resync' || (m.kind === 'message.created' && m.id === open));
+        return concerned ? conversation.refresh() : undefined;
+      },
+      { first: true },
+    );
     return () => {
       unregister();
       void conversation.open(null);
