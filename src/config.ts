@@ -267,6 +267,11 @@ const envSchema = z
     HUBSPOT_RATE_PER_MINUTE: integer(540, 0, 1_000_000),
     HUBSPOT_BURST: integer(10, 1, 10_000),
     DIGEST_THRESHOLD: integer(5, 1, 10_000),
+    // Bulk actions (issue 15, docs/bulk-actions.md): leads per batch transaction, failed
+    // attempts of one batch before the action fails, days an action can be undone.
+    BULK_BATCH_SIZE: integer(500, 1, 5000),
+    BULK_BATCH_ATTEMPTS: integer(5, 1, 100),
+    UNDO_EXPIRY_DAYS: integer(7, 1, 365),
 
     // Set by loadConfig, not by users: only processes that serve the admin API need the key.
     LEADRELAY_NEEDS_ADMIN_KEY: z.boolean().optional(),
@@ -549,6 +554,11 @@ function buildConfig(env: ParsedEnv) {
       retryBaseMs: env.WORKER_RETRY_BASE_MS,
       retryMaxMs: env.WORKER_RETRY_MAX_MS,
       concurrency: env.WORKER_CONCURRENCY,
+    },
+    bulk: {
+      batchSize: env.BULK_BATCH_SIZE,
+      batchAttempts: env.BULK_BATCH_ATTEMPTS,
+      undoExpiryDays: env.UNDO_EXPIRY_DAYS,
     },
     /** Per channel: sends per minute per destination (0 = not paced) and burst. */
     pacing: {

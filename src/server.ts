@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { resolveAdminKey } from './admin/admin-key.js';
+import type { BulkRunner } from './bulk/bulk-runner.js';
 import { ConfigError, loadConfig, warnAboutLocalAlertLinks } from './config.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
@@ -35,6 +36,7 @@ async function main() {
   let app: FastifyInstance | undefined;
   let metricsServer: MetricsServer | undefined;
   let worker: NotificationWorker | undefined;
+  let bulk: BulkRunner | undefined;
   let redis: Redis | undefined;
   const stop = installShutdown({
     logger,
@@ -47,6 +49,7 @@ async function main() {
     async cleanup() {
       await app?.close();
       await metricsServer?.close();
+      await bulk?.stop();
       await worker?.stop();
       await storage?.close();
       redis?.disconnect();
@@ -102,6 +105,12 @@ async function main() {
     onFatal: () => void stop('notification worker failed to record results', 1),
   });
   await worker?.start();
+  // Bulk actions run where the worker runs: here on the embedded default.
+  if (worker) {
+    const { createBulkRunner } = await import('./bulk/bulk-runner.js');
+    bulk = createBulkRunner({ storage, config, logger });
+    await bulk.start();
+  }
 }
 
 main().catch((error) => {

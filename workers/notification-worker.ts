@@ -1,3 +1,4 @@
+import { type BulkRunner, createBulkRunner } from '../src/bulk/bulk-runner.js';
 import { ConfigError, loadConfig, warnAboutLocalAlertLinks } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createNotificationWorker, type NotificationWorker } from '../src/outbox/notification-worker.js';
@@ -7,9 +8,9 @@ import type { Storage } from '../src/storage/storage.js';
 
 /**
  * The notification worker process (`npm run worker`): drains lead_events to Slack,
- * email and Telegram against DATABASE_URL (any Postgres; for Supabase the direct
- * connection or the session pooler, since the transaction pooler breaks LISTEN) or
- * SUPABASE_URL (rpc, polling). Run as many as you like: claims never overlap.
+ * email and Telegram, and runs bulk actions (src/bulk/bulk-runner.ts), against
+ * DATABASE_URL (any Postgres; for Supabase the direct connection or the session
+ * pooler, since the transaction pooler breaks LISTEN) or SUPABASE_URL (rpc, polling). Run as many as you like: claims never overlap.
  *
  * Shutdown: SIGTERM/SIGINT stop claiming and let the batch in hand finish within
  * WORKER_SHUTDOWN_GRACE_MS (default 20 s), then exit 0. Platforms kill some time
@@ -44,10 +45,13 @@ async function main() {
   }
   let storage: Storage | undefined;
   let worker: NotificationWorker | undefined;
+  let bulk: BulkRunner | undefined;
   const stop = installShutdown({
     logger,
     graceMs: () => config.worker.shutdownGraceMs + EXIT_MARGIN_MS,
     async cleanup() {
+      // A bulk batch in flight is one short transaction: let it commit, hand back the lease.
+      await bulk?.stop();
       await worker?.stop();
       await storage?.close();
     },
@@ -60,6 +64,9 @@ async function main() {
     onFatal: () => void stop('failed to record results', 1),
   });
   await worker.start();
+  // Bulk actions (docs/bulk-actions.md) run in the worker processes too.
+  bulk = createBulkRunner({ storage, config, logger });
+  await bulk.start();
 }
 
 main().catch((error) => {

@@ -30,6 +30,9 @@ export interface AdminLead {
   slaDueAt: string | null;
   slaBreached: boolean;
   firstResponseAt: string | null;
+  tags: string[];
+  /** Set when archived (soft delete): hidden from the list and exports unless asked for. */
+  archivedAt: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -49,6 +52,8 @@ export interface LeadFilters {
   assigneeId?: string | undefined;
   /** Only leads nobody owns. */
   unassigned?: boolean | undefined;
+  /** Archived leads are left out unless `only` (just them) or `include` (both). */
+  archived?: 'only' | 'include' | undefined;
 }
 
 export interface LeadPage {
@@ -106,6 +111,7 @@ function fetchLeadPage(storage: Storage, filters: LeadFilters, after: Cursor | u
       p_limit: limit,
       p_assignee: filters.assigneeId,
       p_unassigned: filters.unassigned,
+      p_archived: filters.archived,
     },
     'leads',
   );

@@ -37,7 +37,7 @@ export interface LeadSlaBreachedPayload extends LeadCreatedPayload {
 }
 
 /** A lead got an owner (capture, waiting queue, SLA reassignment or by hand); history, not alerted. */
-export interface LeadAssignedPayload {
+export interface LeadAssignedPayload extends BulkMark {
   conversationId: string;
   assignee: AssigneeRef;
   previousAssignee: AssigneeRef | null;
@@ -66,8 +66,17 @@ export interface MessageReceivedPayload extends Partial<LeadCreatedPayload> {
   messages?: string[];
 }
 
+/**
+ * Set on every event a bulk action writes (docs/bulk-actions.md): webhooks and the CRM
+ * receive it, the team's chat channels never do (src/notifications/registry.ts).
+ */
+export interface BulkMark {
+  bulk?: true;
+  bulkActionId?: string;
+}
+
 /** Emitted by admin changes; recorded for history and the live feed, not alerted. */
-export interface LeadStatusChangedPayload {
+export interface LeadStatusChangedPayload extends BulkMark {
   conversationId: string;
   from: string;
   to: string;
@@ -86,6 +95,19 @@ export interface LeadErasedPayload {
   actor: string;
   /** The CRM contact ids of the lead by provider ({"hubspot": "123"}): the record to delete there. */
   crm: Record<string, string>;
+}
+
+/** A bulk add_tag / remove_tag (or its undo): the lead's tags afterwards. */
+export interface LeadTagsChangedPayload extends BulkMark {
+  conversationId: string;
+  tags: string[];
+  actor: string;
+}
+
+/** A bulk archive (soft delete) or its undo. */
+export interface LeadArchivedPayload extends BulkMark {
+  conversationId: string;
+  actor: string;
 }
 
 /** A webhook endpoint used up its retry schedule (written by the integrations migration). */
@@ -114,6 +136,9 @@ export interface EventPayloads {
   'lead.returned': LeadReturnedPayload;
   'lead.erased': LeadErasedPayload;
   'message.received': MessageReceivedPayload;
+  'lead.tags_changed': LeadTagsChangedPayload;
+  'lead.archived': LeadArchivedPayload;
+  'lead.unarchived': LeadArchivedPayload;
 }
 
 /** Event types the team's channels alert about; others go only to the channels that accept them. */
@@ -137,6 +162,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'lead.status_changed',
   'lead.sla_breached',
   'lead.erased',
+  'lead.tags_changed',
+  'lead.archived',
+  'lead.unarchived',
 ] as const;
 
 export type EventType = keyof EventPayloads;

@@ -24,6 +24,7 @@ const SAFE_VALUES = new Set([
   'from',
   'version',
   'upTo',
+  'action',
 ]);
 
 function auditDetails(body: unknown, errorCode: string | undefined): Record<string, unknown> {

@@ -49,6 +49,18 @@ export interface SenderRegistry {
 
 type StaticChannel = (typeof CHANNELS)[number] | (typeof INTEGRATION_CHANNELS)[number];
 
+/**
+ * Channels that reach a person's phone or inbox. Events of a bulk action (payload
+ * `bulk: true`, docs/bulk-actions.md) never go to them: 5,000 status changes are not
+ * 5,000 messages. Webhooks and the CRM still get every one.
+ */
+const CHAT_CHANNELS: readonly StaticChannel[] = ['slack', 'email', 'telegram', 'sms', 'whatsapp'];
+
+export function isBulkEvent(event: DeliveryEvent): boolean {
+  const payload = event.payload as { bulk?: unknown } | null | undefined;
+  return payload?.bulk === true;
+}
+
 export function createSenderRegistry(
   senders: Partial<Record<StaticChannel, NotificationSender>>,
   webhooks?: WebhookDirectory,
@@ -64,7 +76,9 @@ export function createSenderRegistry(
     get: (channel) =>
       channel.startsWith('webhook:') ? webhooks?.get(channel) : senders[channel as StaticChannel],
     channelsFor: (event) => [
-      ...[...CHANNELS, ...integrations].filter((channel) => accepts(channel, event)),
+      ...[...CHANNELS, ...integrations].filter(
+        (channel) => accepts(channel, event) && !(isBulkEvent(event) && CHAT_CHANNELS.includes(channel)),
+      ),
       ...(webhooks?.channelsFor(event) ?? []),
     ],
     refresh: async () => webhooks?.refresh(),

@@ -7,6 +7,7 @@ import { requireAdminKey } from '../admin-auth.js';
 import { auditHook } from '../audit-hook.js';
 import { errorResponses } from '../error-schemas.js';
 import { adminAuditRoutes } from './admin-audit.js';
+import { adminBulkRoutes } from './admin-bulk.js';
 import { adminLeadRoutes } from './admin-leads.js';
 import { adminMessageRoutes } from './admin-messages.js';
 import { adminOpsRoutes } from './admin-ops.js';
@@ -70,6 +71,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
     await admin.register(adminTeamRoutes, { storage, config });
     await admin.register(adminAuditRoutes, { storage, config });
     await admin.register(adminPrivacyRoutes, { storage, config });
+    await admin.register(adminBulkRoutes, { storage, config });
     await admin.register(adminStreamRoutes, {
       config,
       feed,

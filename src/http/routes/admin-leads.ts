@@ -28,7 +28,8 @@ import { perMinute } from '../rate-limit.js';
 /** Admin lead routes: list (keyset pages), CSV export, detail, update, notes, tasks. */
 const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' });
 
-const filterQuery = z.object({
+/** The lead list's filters; bulk actions target leads with the same ones (admin-bulk.ts). */
+export const filterQuery = z.object({
   status: z.enum(LEAD_STATUSES).optional(),
   intent: optionalText(100),
   source: optionalText(100),
@@ -44,6 +45,8 @@ const filterQuery = z.object({
       error: 'must be a team member id, me or unassigned',
     })
     .optional(),
+  // Archived leads are hidden unless asked for: true lists only them, include both.
+  archived: z.enum(['true', 'false', 'include'], { error: 'must be true, false or include' }).optional(),
 });
 
 const listQuery = filterQuery.extend({
@@ -83,7 +86,7 @@ function assigneeFilter(value: string | undefined, principal: Principal): Partia
   return { assigneeId: value };
 }
 
-function filtersOf(query: z.infer<typeof filterQuery>, principal: Principal): LeadFilters {
+export function filtersOf(query: z.infer<typeof filterQuery>, principal: Principal): LeadFilters {
   return {
     ...assigneeFilter(query.assignedTo, principal),
     status: query.status,
@@ -93,6 +96,7 @@ function filtersOf(query: z.infer<typeof filterQuery>, principal: Principal): Le
     q: query.q || undefined,
     createdFrom: query.created_from,
     createdTo: query.created_to,
+    archived: query.archived === 'true' ? 'only' : query.archived === 'include' ? 'include' : undefined,
   };
 }
 
