@@ -64,6 +64,8 @@ describeEachDatabase('audit log', (kind) => {
         'POST /api/admin/team/:id/token',
         'POST /api/admin/leads/:id/messages',
         'POST /api/admin/leads/:id/messages/read',
+        'POST /api/admin/bulk-actions',
+        'POST /api/admin/bulk-actions/:id/undo',
       ]),
     );
     const agent = await addMember(t.app, { name: 'Audited Agent' });
