@@ -114,6 +114,8 @@ export function bulkStore(storage: Storage) {
         p_target: targetJson(target),
         p_params: params,
       }),
+    count: (target: BulkTarget) =>
+      callBulk<{ count: number }>(storage, 'bulk_count_leads', { p_target: targetJson(target) }),
     create: (
       action: BulkActionName,
       target: BulkTarget,

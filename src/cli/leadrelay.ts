@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { purgeExpiredUndoData } from '../bulk/bulk-ops.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
@@ -158,7 +159,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
 
   program
     .command('cleanup')
-    .description('Retention: delete delivered events (and their notification logs) older than N days')
+    .description(
+      'Retention: delete delivered events (and their notification logs) older than N days, and bulk-action undo data past UNDO_EXPIRY_DAYS',
+    )
     .option('--older-than-days <days>', 'age cut-off in days (default RETENTION_DAYS, 30)', positiveInt)
     .option('--include-dead', 'delete dead events too (they are kept by default, so they can be replayed)')
     .option('--dry-run', 'count what would be deleted; change nothing')
@@ -181,12 +184,14 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
           io.out(
             `Dry run: would delete ${counts.events} ${what} and ${counts.notificationLogs} notification log(s) older than ${cutoff.toISOString()} (${days} days). Nothing changed.\n`,
           );
+          io.out(await purgeExpiredUndoData(storage, { dryRun: true }));
           return;
         }
         const purged = await storage.call<{ deleted_events: number }>('purge_processed_events', args);
         io.out(
           `Deleted ${purged.deleted_events} ${what} (with their notification logs) older than ${cutoff.toISOString()} (${days} days).\n`,
         );
+        io.out(await purgeExpiredUndoData(storage, { dryRun: false }));
       });
     });
 

@@ -1,3 +1,4 @@
+import { bulkHealth } from '../bulk/bulk-ops.js';
 import type { Config } from '../config.js';
 import { type IntegrationHealth, integrationStore } from '../integrations/integration-store.js';
 import { type OpsSnapshot, readOpsSnapshot } from '../metrics/ops-snapshot.js';
@@ -20,11 +21,12 @@ import { MIGRATIONS_NOT_VERIFIABLE, pendingMigrationNames } from './migration-st
  *   integrations  SMS / WhatsApp / HubSpot / webhooks: a paused integration (HubSpot's
  *               daily limit), stopped numbers (Twilio 21610), disabled or failing
  *               webhook endpoints are warnings
+ *   bulk        a queued or running bulk action with no progress for 5 minutes fails
  */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface HealthCheck {
-  name: 'database' | 'migrations' | 'worker' | 'queue' | 'channels' | 'integrations';
+  name: 'database' | 'migrations' | 'worker' | 'queue' | 'channels' | 'integrations' | 'bulk';
   status: CheckStatus;
   detail: string;
 }
@@ -77,6 +79,16 @@ export async function runHealthChecks(storage: Storage, config: Config): Promise
   if (snapshot) checks.push(workerCheck(snapshot, config), queueCheck(snapshot, config));
   checks.push(channelsCheck(config));
   checks.push(await integrationsCheck(storage, config));
+  checks.push(
+    await bulkHealth(storage).then(
+      (health): HealthCheck => ({ name: 'bulk', ...health }),
+      (error: Error): HealthCheck => ({
+        name: 'bulk',
+        status: 'warn',
+        detail: `cannot read bulk_stalled_actions: ${error.message}`,
+      }),
+    ),
+  );
   return checks;
 }
 

@@ -269,6 +269,12 @@ begin
 end
 $$;
 
+-- How many leads a target names: the dashboard's "select all N matching this filter".
+create or replace function bulk_count_leads(p_target jsonb) returns jsonb
+language sql stable as $$
+  select jsonb_build_object('count', count(*)) from bulk_matching_leads(p_target)
+$$;
+
 -- Checks an action's params; LR422 names the problem. Returns the member for assign.
 create or replace function bulk_check_params(p_action text, p_params jsonb) returns jsonb
 language plpgsql stable as $$
@@ -941,6 +947,7 @@ revoke all on function admin_list_leads(text, text, text, boolean, text, timesta
 revoke all on function admin_notify_lead_change() from public, anon, authenticated;
 revoke all on function bulk_matching_leads(jsonb) from public, anon, authenticated;
 revoke all on function bulk_check_params(text, jsonb) from public, anon, authenticated;
+revoke all on function bulk_count_leads(jsonb) from public, anon, authenticated;
 revoke all on function bulk_preview(text, jsonb, jsonb, integer) from public, anon, authenticated;
 revoke all on function bulk_action_json(bulk_actions) from public, anon, authenticated;
 revoke all on function bulk_create_action(text, jsonb, jsonb, jsonb, integer) from public, anon, authenticated;
@@ -964,6 +971,7 @@ grant execute on function admin_list_leads(text, text, text, boolean, text, time
 grant execute on function admin_notify_lead_change() to service_role;
 grant execute on function bulk_matching_leads(jsonb) to service_role;
 grant execute on function bulk_check_params(text, jsonb) to service_role;
+grant execute on function bulk_count_leads(jsonb) to service_role;
 grant execute on function bulk_preview(text, jsonb, jsonb, integer) to service_role;
 grant execute on function bulk_action_json(bulk_actions) to service_role;
 grant execute on function bulk_create_action(text, jsonb, jsonb, jsonb, integer) to service_role;

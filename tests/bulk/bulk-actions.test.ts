@@ -445,8 +445,8 @@ describeEachDatabase('bulk actions', (kind) => {
   });
 
   it('a single-lead PATCH racing a bulk action is never lost', async () => {
-    const ids = await seedLeads(db.storage, 300, { source: 'race' });
-    runner = await startRunner(db.storage, { BULK_BATCH_SIZE: '20' });
+    const ids = await seedLeads(db.storage, 150, { source: 'race' });
+    runner = await startRunner(db.storage, { BULK_BATCH_SIZE: '10' });
     const created = await postBulk(t.app, {
       action: 'set_status',
       target: { filter: { source: 'race' } },
@@ -487,10 +487,10 @@ describeEachDatabase('bulk actions', (kind) => {
       else expect(row.status).toBe('lost');
     }
     // Every PATCH that won before its batch made that lead a conflict, never an overwrite.
-    expect(done.processed + (done.skipReasons.conflict ?? 0)).toBe(300);
+    expect(done.processed + (done.skipReasons.conflict ?? 0)).toBe(150);
     expect(done.skipReasons.conflict ?? 0).toBeLessThanOrEqual(won.size);
-    expect(conflicts + won.size).toBe(90);
-  });
+    expect(conflicts + won.size).toBe(45);
+  }, 90_000);
 
   it('leadrelay cleanup data: expired undo data is purged (dry run counts first), health sees stalls', async () => {
     const ids = await seedLeads(db.storage, 4, { source: 'purge' });

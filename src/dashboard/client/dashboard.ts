@@ -2,6 +2,7 @@ import { ApiClient } from './api/client.js';
 import { createLiveConnection } from './live/connection.js';
 import { changedLeadIds, concernsLead, createRefreshers } from './live/refreshers.js';
 import { createConversationState } from './state/conversation.js';
+import { createBulkState } from './state/bulk.js';
 import { createDetailState } from './state/detail.js';
 import { createLeadsState } from './state/leads.js';
 import { createStore } from './state/store.js';
@@ -33,6 +34,11 @@ export function createDashboard() {
     summary.invalidate();
     live.refreshSoon();
   });
+  // A finished bulk action changed many leads at once (batches send no per-lead messages).
+  const bulk = createBulkState(api, () => {
+    summary.invalidate();
+    void leads.refresh().catch(() => {});
+  });
 
   // The open lead's conversation; its pane registers its own refresher while shown.
   const conversation = createConversationState(api, (leadId, change) => {
@@ -59,6 +65,10 @@ export function createDashboard() {
   refreshers.register((messages) =>
     Promise.all([summary.refreshStats(messages !== null), summary.refreshOverview()]),
   );
+  refreshers.register((messages) => {
+    const ids = (messages ?? []).filter((m) => m.kind === 'bulk.progress').map((m) => String(m.id));
+    return ids.length > 0 ? bulk.onProgress(ids) : undefined;
+  });
 
   api.onSignedOut((reason) => {
     live.stop();
@@ -75,6 +85,7 @@ export function createDashboard() {
     detail,
     conversation,
     team,
+    bulk,
     signIn(key: string) {
       api.signIn(key);
       session.set({ signedIn: true, reason: null });

@@ -161,6 +161,15 @@ export async function adminBulkRoutes(
   );
 
   typed.get(
+    '/api/admin/bulk-actions/count',
+    {
+      config: { ...limit, adminOnly: true },
+      schema: { summary: 'How many leads the lead-list filters match (select all N)', querystring: filterQuery },
+    },
+    (request) => store.count({ filter: filtersOf(request.query, principalOf(request)) }),
+  );
+
+  typed.get(
     '/api/admin/bulk-actions/:id',
     {
       config: { ...limit, adminOnly: true },

@@ -5,6 +5,7 @@ import { LEAD_STATUSES, type Lead, type LeadFilters } from '../api/types.js';
 import type { DashboardModel } from '../dashboard.js';
 import { useStore } from '../state/store.js';
 import { AssigneeFilter } from './assignee-filter.js';
+import { BulkBar } from './bulk-bar.js';
 import { formatAge, formatTime, plural } from './format.js';
 import { SlaBadge, StatusBadge } from './sla-badge.js';
 
@@ -24,6 +25,14 @@ interface Props {
 
 export function LeadsList({ model, filters, selectedId, onFilters, onOpen }: Props) {
   const state = useStore(model.leads.store);
+  const bulk = useStore(model.bulk.store);
+  const team = useStore(model.team.store);
+  // Bulk actions are for the owner and admins (the API answers agents 403).
+  const canBulk = team.me !== null && team.me.role !== 'agent';
+  const checked = new Set(bulk.selection.ids);
+  const pageIds = state.items.map((lead) => lead.id);
+  const allChecked =
+    bulk.selection.allMatching !== null || (pageIds.length > 0 && pageIds.every((id) => checked.has(id)));
   const [activeId, setActiveId] = useState<string | null>(selectedId);
   const body = useRef<HTMLTableSectionElement>(null);
   const rovingId = state.items.some((lead) => lead.id === activeId) ? activeId : (state.items[0]?.id ?? null);
@@ -73,6 +82,9 @@ export function LeadsList({ model, filters, selectedId, onFilters, onOpen }: Pro
         </p>
       </div>
       <Filters model={model} filters={filters} onFilters={onFilters} />
+      {canBulk && (
+        <BulkBar model={model} filters={filters} pageIds={pageIds} more={state.nextCursor !== null} />
+      )}
       {state.error && (
         <p class="error" role="alert">
           {state.error}
@@ -85,6 +97,16 @@ export function LeadsList({ model, filters, selectedId, onFilters, onOpen }: Pro
           </caption>
           <thead>
             <tr>
+              {canBulk && (
+                <th scope="col" class="col-check">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every lead shown"
+                    checked={allChecked}
+                    onChange={(event) => model.bulk.selectPage(pageIds, event.currentTarget.checked)}
+                  />
+                </th>
+              )}
               <th scope="col">Lead</th>
               <th scope="col" class="col-intent">
                 Intent
@@ -108,6 +130,14 @@ export function LeadsList({ model, filters, selectedId, onFilters, onOpen }: Pro
                 tabbable={lead.id === rovingId}
                 onOpen={onOpen}
                 onFocus={setActiveId}
+                check={
+                  canBulk
+                    ? {
+                        checked: bulk.selection.allMatching !== null || checked.has(lead.id),
+                        onChange: (on) => model.bulk.toggle(lead.id, on),
+                      }
+                    : undefined
+                }
               />
             ))}
           </tbody>
@@ -136,8 +166,9 @@ function LeadRow(props: {
   tabbable: boolean;
   onOpen: (id: string) => void;
   onFocus: (id: string) => void;
+  check?: { checked: boolean; onChange: (on: boolean) => void } | undefined;
 }) {
-  const { lead } = props;
+  const { lead, check } = props;
   const contact = [lead.customerEmail, lead.customerPhone].filter(Boolean).join(' · ');
   return (
     <tr
@@ -148,6 +179,20 @@ function LeadRow(props: {
       onClick={() => props.onOpen(lead.id)}
       onFocus={() => props.onFocus(lead.id)}
     >
+      {check && (
+        <td
+          class="col-check"
+          onClick={(event) => event.stopPropagation()}
+          onKeyDown={(event) => event.stopPropagation()}
+        >
+          <input
+            type="checkbox"
+            aria-label={`Select ${lead.customerName || 'this lead'}`}
+            checked={check.checked}
+            onChange={(event) => check.onChange(event.currentTarget.checked)}
+          />
+        </td>
+      )}
       <td class="cell-lead">
         <span class="lead-name">
           {lead.customerName || '(no name)'}

@@ -3,6 +3,7 @@ import type { LeadFilters } from '../api/types.js';
 import type { PageProps } from '../pages.js';
 import { navigate } from '../router.js';
 import { filtersFromParams } from '../state/leads.js';
+import { BulkHistory } from './bulk-history.js';
 import { LeadDetailView } from './lead-detail.js';
 import { LeadsList } from './leads-list.js';
 import { StatsStrip } from './stats.js';
@@ -50,6 +51,7 @@ export function LeadsPage({ model, route }: PageProps) {
           </aside>
         )}
       </div>
+      <BulkHistory model={model} />
     </>
   );
 }
