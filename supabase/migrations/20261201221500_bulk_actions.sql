@@ -968,7 +968,6 @@ revoke all on function bulk_stalled_actions(integer) from public, anon, authenti
 grant execute on function admin_lead_json(conversations) to service_role;
 grant execute on function admin_list_leads(text, text, text, boolean, text, timestamptz, timestamptz,
   timestamptz, uuid, integer, uuid, boolean, text) to service_role;
-grant execute on function admin_notify_lead_change() to service_role;
 grant execute on function bulk_matching_leads(jsonb) to service_role;
 grant execute on function bulk_check_params(text, jsonb) to service_role;
 grant execute on function bulk_count_leads(jsonb) to service_role;
