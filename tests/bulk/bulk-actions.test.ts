@@ -270,6 +270,42 @@ describeEachDatabase('bulk actions', (kind) => {
     ).toBe(1);
   });
 
+  it('erase: confirmed, each lead through erase_lead in its batch, never undoable', async () => {
+    const ids = await seedLeads(db.storage, 5, { source: 'erase-bulk' });
+    const target = { filter: { source: 'erase-bulk' } };
+    const preview = (await postBulk(t.app, { action: 'erase', target })).json();
+    expect(preview).toMatchObject({ count: 5, undoable: false });
+    runner = await startRunner(db.storage, { BULK_BATCH_SIZE: '2' });
+    const created = await postBulk(t.app, {
+      action: 'erase',
+      target,
+      dryRun: false,
+      confirmToken: preview.confirmToken,
+    });
+    expect(created.statusCode).toBe(202);
+    const done = await waitForStatus(t.app, created.json().id);
+    expect(done).toMatchObject({ processed: 5, skipped: 0, undoable: false, undoExpiresAt: null });
+    const rows = await q<{ erased: boolean; email: string | null }>(
+      `select erased_at is not null as erased, customer_email as email from conversations where id = any($1)`,
+      [ids],
+    );
+    expect(rows).toEqual(Array(5).fill({ erased: true, email: null }));
+    expect(
+      await n(
+        `select count(*) as n from lead_events where event_type = 'lead.erased' and conversation_id = any($1)`,
+        [ids],
+      ),
+    ).toBe(5);
+    const undo = await t.app.inject({
+      method: 'POST',
+      url: `/api/admin/bulk-actions/${done.id}/undo`,
+      headers: auth,
+    });
+    expect(undo.statusCode).toBe(409);
+    // Erased tombstones are no target any more.
+    expect((await postBulk(t.app, { action: 'erase', target: { ids } })).json().count).toBe(0);
+  });
+
   it('tags and assignment, each undone to exactly the previous values', async () => {
     const ids = await seedLeads(db.storage, 8, { source: 'tags' });
     await q(`update conversations set tags = '{vip}', version = version + 1 where id = $1`, [ids[0]]);

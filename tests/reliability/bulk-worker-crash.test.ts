@@ -62,77 +62,85 @@ describe.skipIf(!hasPostgres)('bulk action survives a worker SIGKILL [postgres]'
       [id, source],
     );
 
-  it(
-    `${LEADS} leads: killed mid-way, resumed by another worker, same result as an uninterrupted run`,
-    async () => {
-      const store = bulkStore(storage);
-      await seedLeads(storage, LEADS, { source: 'crash' });
-      await seedLeads(storage, LEADS, { source: 'calm' });
-      const crashed = await store.create(
-        'set_status',
-        { filter: { source: 'crash' } },
-        { status: 'qualified' },
-        OWNER,
-        7,
-      );
+  it(`${LEADS} leads: killed mid-way, resumed by another worker, same result as an uninterrupted run`, async () => {
+    const store = bulkStore(storage);
+    await seedLeads(storage, LEADS, { source: 'crash' });
+    await seedLeads(storage, LEADS, { source: 'calm' });
+    const crashed = await store.create(
+      'set_status',
+      { filter: { source: 'crash' } },
+      { status: 'qualified' },
+      OWNER,
+      7,
+    );
 
-      const first = spawnWorker(env());
-      workers.push(first);
-      await waitFor(async () => (await actionRow(crashed.id)).processed >= 4_000, {
-        timeoutMs: 120_000,
-        intervalMs: 20,
-        message: 'the first worker to commit some batches',
-      });
-      first.child.kill('SIGKILL');
-      await first.exited;
-      const atKill = await actionRow(crashed.id);
-      expect(atKill.status).toBe('running');
-      expect(atKill.processed).toBeLessThan(LEADS);
-      // The cursor and the changes committed together.
-      expect(atKill.next_seq - 1).toBe(atKill.processed + atKill.skipped);
-      expect(
-        Number(
-          (
-            await storage.query<{ n: string }>(
-              `select count(*) as n from conversation_timeline where details->>'bulkActionId' = $1`,
-              [crashed.id],
-            )
-          )[0]!.n,
-        ),
-      ).toBe(atKill.processed);
+    const first = spawnWorker(env());
+    workers.push(first);
+    await waitFor(async () => (await actionRow(crashed.id)).processed >= 4_000, {
+      timeoutMs: 120_000,
+      intervalMs: 20,
+      message: 'the first worker to commit some batches',
+    });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = await actionRow(crashed.id);
+    expect(atKill.status).toBe('running');
+    expect(atKill.processed).toBeLessThan(LEADS);
+    // The cursor and the changes committed together.
+    expect(atKill.next_seq - 1).toBe(atKill.processed + atKill.skipped);
+    expect(
+      Number(
+        (
+          await storage.query<{ n: string }>(
+            `select count(*) as n from conversation_timeline where details->>'bulkActionId' = $1`,
+            [crashed.id],
+          )
+        )[0]!.n,
+      ),
+    ).toBe(atKill.processed);
 
-      const second = spawnWorker(env());
-      workers.push(second);
-      await waitFor(async () => (await actionRow(crashed.id)).status === 'completed', {
-        timeoutMs: 180_000,
-        intervalMs: 100,
-        message: 'the second worker to finish the action',
-      });
-      // The same action, uninterrupted, on the other 20,000 leads.
-      const calm = await store.create('set_status', { filter: { source: 'calm' } }, { status: 'qualified' }, OWNER, 7);
-      await waitFor(async () => (await actionRow(calm.id)).status === 'completed', {
-        timeoutMs: 180_000,
-        intervalMs: 100,
-        message: 'the uninterrupted action to finish',
-      });
+    const second = spawnWorker(env());
+    workers.push(second);
+    await waitFor(async () => (await actionRow(crashed.id)).status === 'completed', {
+      timeoutMs: 180_000,
+      intervalMs: 100,
+      message: 'the second worker to finish the action',
+    });
+    // The same action, uninterrupted, on the other 20,000 leads.
+    const calm = await store.create(
+      'set_status',
+      { filter: { source: 'calm' } },
+      { status: 'qualified' },
+      OWNER,
+      7,
+    );
+    await waitFor(async () => (await actionRow(calm.id)).status === 'completed', {
+      timeoutMs: 180_000,
+      intervalMs: 100,
+      message: 'the uninterrupted action to finish',
+    });
 
-      const [afterCrash, uninterrupted] = [await store.get(crashed.id), await store.get(calm.id)];
-      const counters = (a: typeof afterCrash) => ({
-        status: a.status,
-        total: a.total,
-        processed: a.processed,
-        skipped: a.skipped,
-        failed: a.failed,
-      });
-      expect(counters(afterCrash)).toEqual(counters(uninterrupted));
-      expect(counters(afterCrash)).toEqual({ status: 'completed', total: LEADS, processed: LEADS, skipped: 0, failed: 0 });
-      const crashOutcome = await outcome(crashed.id, 'crash');
-      expect(crashOutcome).toEqual(await outcome(calm.id, 'calm'));
-      // Every lead: status set once, version bumped once, one timeline entry, one event.
-      expect(crashOutcome).toEqual([
-        { status: 'qualified', version: 2, entries: '1', events: '1', leads: String(LEADS) },
-      ]);
-    },
-    600_000,
-  );
+    const [afterCrash, uninterrupted] = [await store.get(crashed.id), await store.get(calm.id)];
+    const counters = (a: typeof afterCrash) => ({
+      status: a.status,
+      total: a.total,
+      processed: a.processed,
+      skipped: a.skipped,
+      failed: a.failed,
+    });
+    expect(counters(afterCrash)).toEqual(counters(uninterrupted));
+    expect(counters(afterCrash)).toEqual({
+      status: 'completed',
+      total: LEADS,
+      processed: LEADS,
+      skipped: 0,
+      failed: 0,
+    });
+    const crashOutcome = await outcome(crashed.id, 'crash');
+    expect(crashOutcome).toEqual(await outcome(calm.id, 'calm'));
+    // Every lead: status set once, version bumped once, one timeline entry, one event.
+    expect(crashOutcome).toEqual([
+      { status: 'qualified', version: 2, entries: '1', events: '1', leads: String(LEADS) },
+    ]);
+  }, 600_000);
 });

@@ -164,7 +164,10 @@ export async function adminBulkRoutes(
     '/api/admin/bulk-actions/count',
     {
       config: { ...limit, adminOnly: true },
-      schema: { summary: 'How many leads the lead-list filters match (select all N)', querystring: filterQuery },
+      schema: {
+        summary: 'How many leads the lead-list filters match (select all N)',
+        querystring: filterQuery,
+      },
     },
     (request) => store.count({ filter: filtersOf(request.query, principalOf(request)) }),
   );

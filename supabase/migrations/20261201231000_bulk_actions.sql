@@ -29,6 +29,8 @@
 --   those to webhooks and the CRM, never to the team's chat channels. The per-row
 --   admin feed trigger stays quiet inside a batch (transaction-local setting
 --   leadrelay.bulk); each batch sends one `bulk.progress` message instead.
+-- * Follows 20261201225300_erasure_erase_lead: targets leave erased tombstones out,
+--   and the erase action calls its erase_lead per lead.
 -- * New SQLSTATE: none; LR404, LR409 (state does not allow it), LR422 (bad params).
 
 -- Leads: tags and the archive (soft delete) ------------------------------------------
@@ -230,7 +232,7 @@ end
 $$;
 
 -- Targets ------------------------------------------------------------------------------
--- The leads a target names: {"ids": [...]} (merged tombstones left out) or
+-- The leads a target names: {"ids": [...]} (merged and erased tombstones left out) or
 -- {"filter": {...}} with the lead list's filters (same meaning as admin_list_leads:
 -- status, intent, source, slaBreached, q, createdFrom, createdTo, assigneeId,
 -- unassigned, archived = only | include; archived leads are left out otherwise).
@@ -244,7 +246,7 @@ begin
     return query
       select c.* from conversations c
        where c.id in (select value::uuid from jsonb_array_elements_text(p_target->'ids'))
-         and c.merged_into is null;
+         and c.merged_into is null and c.erased_at is null;
     return;
   end if;
   if length(trim(coalesce(f->>'q', ''))) > 0 then
@@ -252,7 +254,7 @@ begin
   end if;
   return query
     select c.* from conversations c
-     where c.merged_into is null
+     where c.merged_into is null and c.erased_at is null
        and (f->>'status' is null or c.status = f->>'status')
        and (f->>'intent' is null or c.intent = f->>'intent')
        and (f->>'source' is null or c.source = f->>'source')
@@ -564,13 +566,13 @@ begin
   with b as (
     select i.seq, i.snapshot_version, c.id as cid, c.version, c.status, c.first_response_at,
            c.assignee_id, c.assigned_to, c.assigned_at, c.assignment_waiting_since, c.tags,
-           c.archived_at, c.merged_into
+           c.archived_at, c.merged_into, c.erased_at
       from bulk_action_items i
       left join conversations c on c.id = i.conversation_id
      where i.action_id = a.id and i.seq >= p_from and i.seq < p_to and i.state is null
   ), cls as (
     select b.*,
-           case when b.cid is null or b.merged_into is not null then 'missing'
+           case when b.cid is null or b.merged_into is not null or b.erased_at is not null then 'missing'
                 -- Undo: a conflict when the field no longer holds what the action set.
                 when a.kind = 'undo' and (case a.action
                        when 'set_status' then b.status is distinct from a.params->>'status'
@@ -784,15 +786,15 @@ begin
   end if;
 
   if v_from <= a.total then
+    -- Lock the batch's leads in id order (see the header), then decide and apply.
+    perform 1 from conversations c
+      where c.id in (select i.conversation_id from bulk_action_items i
+                      where i.action_id = a.id and i.seq >= v_from and i.seq < v_to)
+      order by c.id
+      for update of c;
     if a.action = 'erase' then
       perform bulk_erase_batch(a, v_from, v_to);
     else
-      -- Lock the batch's leads in id order (see the header), then decide and apply.
-      perform 1 from conversations c
-        where c.id in (select i.conversation_id from bulk_action_items i
-                        where i.action_id = a.id and i.seq >= v_from and i.seq < v_to)
-        order by c.id
-        for update of c;
       perform bulk_classify_batch(a, v_from, v_to, (v_member->>'id')::uuid);
       perform bulk_apply_batch(a, v_from, v_to, v_member);
     end if;
@@ -842,12 +844,36 @@ begin
 end
 $$;
 
--- Erasure is another migration's (erase_lead, issue 15 erasure). Until an erase batch
--- function is installed by it, an erase action fails with its report, changing nothing.
+-- Erase: each lead of the batch through erase_lead (20261201225300_erasure_erase_lead,
+-- which this file follows), in this batch's transaction: all of the batch erased or
+-- none. erase_lead writes the lead.erased events (webhooks and the CRM) and removes
+-- the timeline, so an erased lead has no bulk timeline entry; its item keeps only the
+-- id. Gone or merged leads are skipped as missing, already erased ones as unchanged,
+-- leads changed since the snapshot as conflicts.
 create or replace function bulk_erase_batch(a bulk_actions, p_from integer, p_to integer) returns void
 language plpgsql as $$
+declare
+  r record;
 begin
-  raise exception 'erasure is not installed on this database' using errcode = 'LR422';
+  for r in
+    select i.seq, i.conversation_id, c.id as cid, c.merged_into, c.erased_at, c.version, i.snapshot_version
+      from bulk_action_items i left join conversations c on c.id = i.conversation_id
+     where i.action_id = a.id and i.seq >= p_from and i.seq < p_to and i.state is null
+     order by i.conversation_id
+  loop
+    if r.cid is null or r.merged_into is not null then
+      update bulk_action_items set state = 'skipped', reason = 'missing' where action_id = a.id and seq = r.seq;
+    elsif r.erased_at is not null then
+      update bulk_action_items set state = 'skipped', reason = 'unchanged' where action_id = a.id and seq = r.seq;
+    elsif r.version <> r.snapshot_version then
+      -- Changed since the snapshot: as for every action, a conflict, left alone.
+      update bulk_action_items set state = 'skipped', reason = 'conflict' where action_id = a.id and seq = r.seq;
+    else
+      perform erase_lead(r.conversation_id, a.actor_name, false, 'request');
+      update bulk_action_items set state = 'changed', before = '{}'::jsonb where action_id = a.id and seq = r.seq;
+    end if;
+  end loop;
+  -- erase_lead leaves the transaction-local bulk flag alone; the feed trigger stays quiet.
 end
 $$;
 
