@@ -6,7 +6,7 @@ import type { Principal } from '../team/principal.js';
 
 /**
  * Bulk actions over the storage interface: each operation is one SQL function of
- * supabase/migrations/20261201231000_bulk_actions.sql (the snapshot, the batches, the
+ * supabase/migrations/20261201233000_bulk_actions.sql (the snapshot, the batches, the
  * lease and the undo live there). SQLSTATEs become domain errors; nothing here knows
  * about HTTP or the worker loop.
  */
