@@ -1,8 +1,8 @@
 import { ApiClient } from './api/client.js';
 import { createLiveConnection } from './live/connection.js';
 import { changedLeadIds, concernsLead, createRefreshers } from './live/refreshers.js';
-import { createConversationState } from './state/conversation.js';
 import { createBulkState } from './state/bulk.js';
+import { createConversationState } from './state/conversation.js';
 import { createDetailState } from './state/detail.js';
 import { createLeadsState } from './state/leads.js';
 import { createStore } from './state/store.js';
