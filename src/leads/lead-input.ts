@@ -1,6 +1,10 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
-import { type TranscriptItem, transcriptSchema } from '../conversations/message-input.js';
+import {
+  MAX_TRANSCRIPT_BYTES,
+  type TranscriptItem,
+  transcriptSchema,
+} from '../conversations/message-input.js';
 import {
   blankToUndefined,
   isStorableJson,
@@ -61,6 +65,13 @@ export const MAX_LEAD_BODY_BYTES = (() => {
   const metadata = '"metadata":'.length + LIMITS.metadataBytes * ESCAPED_UNIT;
   return Math.ceil((2 + fields + metadata) / 1024) * 1024;
 })();
+
+/**
+ * The chatbot route's body limit: the largest valid lead plus the largest valid
+ * transcript (200 messages of 10,000 characters, counted the same way), so no valid
+ * chatbot lead meets a 413. BODY_LIMIT_BYTES still bounds every other route.
+ */
+export const MAX_CHATBOT_BODY_BYTES = MAX_LEAD_BODY_BYTES + MAX_TRANSCRIPT_BYTES;
 
 const email = z.preprocess(
   blankToUndefined,

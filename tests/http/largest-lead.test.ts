@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { DEFAULT_HONEYPOT_FIELD, LIMITS, MAX_LEAD_BODY_BYTES } from '../../src/leads/lead-input.js';
+import {
+  DEFAULT_HONEYPOT_FIELD,
+  LIMITS,
+  MAX_CHATBOT_BODY_BYTES,
+  MAX_LEAD_BODY_BYTES,
+} from '../../src/leads/lead-input.js';
 import { buildTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
@@ -99,9 +104,21 @@ describe('the largest valid lead', () => {
       method: 'POST',
       url: '/api/chatbot/leads',
       headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ customerName: 'x', message: 'm'.repeat(MAX_LEAD_BODY_BYTES + 1024) }),
+      // The chatbot route's limit is the lead's plus the largest transcript's (docs/conversations.md).
+      payload: JSON.stringify({ customerName: 'x', message: 'm'.repeat(MAX_CHATBOT_BODY_BYTES + 1024) }),
     });
     expect(response.statusCode).toBe(413);
+    const contact = await t.app.inject({
+      method: 'POST',
+      url: '/api/contact',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        name: 'x',
+        email: 'x@example.com',
+        message: 'm'.repeat(MAX_LEAD_BODY_BYTES + 1024),
+      }),
+    });
+    expect(contact.statusCode).toBe(413);
   });
 
   it('cannot be refused by configuration: BODY_LIMIT_BYTES below it stops the process', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LEAD_BODY_BYTES } from '../../src/leads/lead-input.js';
+import { MAX_CHATBOT_BODY_BYTES, MAX_LEAD_BODY_BYTES } from '../../src/leads/lead-input.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
@@ -187,10 +187,22 @@ describe('intake validation', () => {
       method: 'POST',
       url: '/api/chatbot/leads',
       headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ ...valid, message: 'x'.repeat(MAX_LEAD_BODY_BYTES) }),
+      // The chatbot route makes room for a transcript beside the lead (docs/conversations.md).
+      payload: JSON.stringify({ ...valid, message: 'x'.repeat(MAX_CHATBOT_BODY_BYTES) }),
     });
     expect(response.statusCode).toBe(413);
     expect(response.json().error).toBe('payload_too_large');
+    const contact = await t.app.inject({
+      method: 'POST',
+      url: '/api/contact',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        name: 'x',
+        email: 'x@example.com',
+        message: 'x'.repeat(MAX_LEAD_BODY_BYTES),
+      }),
+    });
+    expect(contact.statusCode).toBe(413);
   });
 
   it('refuses an Idempotency-Key header that is too long', async () => {

@@ -180,7 +180,7 @@ export async function conversationRoutes(app: FastifyInstance, options: Conversa
         params,
         response: {
           200: z.object({ token: z.string(), expiresAt: z.string() }),
-          ...errorResponses(401, 404, 429, 503),
+          ...errorResponses(400, 401, 404, 429, 503),
         },
       },
     },
@@ -203,6 +203,7 @@ export async function conversationRoutes(app: FastifyInstance, options: Conversa
         summary: 'Agent replies as Server-Sent Events (?token=<stream token> or Bearer)',
         params,
         querystring: z.object({ token: optionalText(200), after: messageId.optional() }),
+        response: errorResponses(400, 401, 404, 429, 503),
       },
     },
     async (request, reply) => {

@@ -4,13 +4,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { issueConversationToken } from '../../conversations/conversation-tokens.js';
-import { MAX_TRANSCRIPT_BYTES } from '../../conversations/message-input.js';
 import { captureLead } from '../../leads/capture-lead.js';
 import {
   chatbotLeadSchema,
   contactFormSchema,
   type LeadSubmission,
   LIMITS,
+  MAX_CHATBOT_BODY_BYTES,
   MAX_LEAD_BODY_BYTES,
 } from '../../leads/lead-input.js';
 import type { Storage } from '../../storage/storage.js';
@@ -147,7 +147,7 @@ export async function intakeRoutes(
     {
       config: perMinute(config.http.rateLimits.leadsPerMinute),
       // Room for the largest valid transcript beside the largest valid lead.
-      bodyLimit: Math.max(config.http.bodyLimitBytes, MAX_LEAD_BODY_BYTES + MAX_TRANSCRIPT_BYTES),
+      bodyLimit: config.http.bodyLimitBytes + MAX_CHATBOT_BODY_BYTES - MAX_LEAD_BODY_BYTES,
       schema: {
         summary: 'Capture a lead from the chatbot widget',
         headers: idempotencyHeaders,
