@@ -135,7 +135,12 @@ export function openConversation(
           await readOnce();
         } while (readAgain && state !== 'closed');
       } catch (error) {
-        if (error instanceof WidgetError && (error.status === 401 || error.status === 404)) fail(error);
+        // A refused token (401 expired or wrong, 404 another conversation) or chat
+        // switched off on the server: stop, and say so once.
+        const final =
+          error instanceof WidgetError &&
+          (error.status === 401 || error.status === 404 || error.code === 'chat_disabled');
+        if (final) fail(error);
         else throw error;
       } finally {
         reading = null;
