@@ -16,6 +16,7 @@ import { startReceivers } from './lib/receivers.js';
 import { describeMachine, renderTable, writeResults } from './lib/report.js';
 import { fmt } from './lib/stats.js';
 import { disableGraphileEnqueue, enableGraphileEnqueue } from './peer/graphile-setup.js';
+import { bulkRows, measureBulk } from './sections/bulk.js';
 import { conversationRows, measureConversations } from './sections/conversations.js';
 import { type DrainResult, drainGraphile, drainLeadrelay, drainRows } from './sections/drain.js';
 import { endToEnd, type LatencyResult } from './sections/e2e.js';
@@ -31,7 +32,7 @@ import { measureScale, scaleRows } from './sections/scale.js';
  * every section against it, prints one table, writes bench/RESULTS.md (quick mode:
  * bench/out/RESULTS-quick.md) and drops the database.
  */
-const SECTIONS = ['intake', 'drain', 'e2e', 'peer', 'paced', 'scale', 'conversations'] as const;
+const SECTIONS = ['intake', 'drain', 'e2e', 'peer', 'paced', 'scale', 'conversations', 'bulk'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const root = join(import.meta.dirname, '..');
@@ -196,6 +197,9 @@ try {
   }
   if (only.has('conversations')) {
     await section('Conversations', async () => conversationRows(ctx, await measureConversations(ctx)));
+  }
+  if (only.has('bulk')) {
+    await section('Bulk actions', async () => bulkRows(ctx, await measureBulk(ctx)));
   }
   memoryRows();
 
