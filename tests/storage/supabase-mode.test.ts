@@ -46,7 +46,9 @@ describeEachDatabase('Supabase mode through supabase-js rpc', (kind) => {
       [id],
     );
     expect(counts[0]).toEqual({ conversations: 1, events: 1, timeline: 1, tasks: 1 });
-    const call = standIn.requests.find((r) => r.fn === 'capture_lead');
+    // Chatbot leads go through capture_lead_with_conversation, which wraps capture_lead
+    // (the transcript and the conversation token in the same transaction: issue 14).
+    const call = standIn.requests.find((r) => r.fn === 'capture_lead_with_conversation');
     expect(call).toMatchObject({
       apikey: SERVICE_KEY,
       authorization: `Bearer ${SERVICE_KEY}`,
