@@ -350,6 +350,17 @@ const envSchema = z
     HEALTH_MAX_QUEUE_AGE_SECONDS: integer(900, 1, 604_800),
     WORKER_STALE_AFTER_SECONDS: integer(120, 5, 86_400),
     RETENTION_DAYS: integer(30, 1, 3650),
+    // Unset: leads are kept for ever. Set: the daily cleanup erases leads closed (won or
+    // lost) longer ago than this (docs/privacy.md).
+    LEAD_RETENTION_DAYS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce
+        .number({ error: 'must be a whole number of days' })
+        .int({ error: 'must be a whole number of days' })
+        .min(1, { error: 'must be at least 1 (leave it unset to keep leads for ever)' })
+        .max(36_500, { error: 'must be at most 36500' })
+        .optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     const mode = storageModeOf(env);
@@ -584,6 +595,7 @@ function buildConfig(env: ParsedEnv) {
       maxQueueAgeSeconds: env.HEALTH_MAX_QUEUE_AGE_SECONDS,
       workerStaleAfterSeconds: env.WORKER_STALE_AFTER_SECONDS,
       retentionDays: env.RETENTION_DAYS,
+      leadRetentionDays: env.LEAD_RETENTION_DAYS,
     },
   };
 }

@@ -12,6 +12,7 @@ import { migrate } from '../storage/migrator.js';
 import { openStorage } from '../storage/open-storage.js';
 import { isSqlStorage, type Storage } from '../storage/storage.js';
 import { type CliContext, type CliIo, type CliResult, positiveInt, UsageError } from './cli-context.js';
+import { cleanupLeadRetention, registerEraseCommand } from './erase.js';
 import { registerReplayCommand } from './replay.js';
 
 export type { CliIo, CliResult } from './cli-context.js';
@@ -132,6 +133,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
     },
   };
   registerReplayCommand(program, ctx);
+  registerEraseCommand(program, ctx);
 
   program
     .command('health')
@@ -160,7 +162,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
   program
     .command('cleanup')
     .description(
-      'Retention: delete delivered events (and their notification logs) older than N days, and bulk-action undo data past UNDO_EXPIRY_DAYS',
+      'Retention: delete delivered events (and their notification logs) older than N days, bulk-action undo data past UNDO_EXPIRY_DAYS, and leads closed longer ago than LEAD_RETENTION_DAYS',
     )
     .option('--older-than-days <days>', 'age cut-off in days (default RETENTION_DAYS, 30)', positiveInt)
     .option('--include-dead', 'delete dead events too (they are kept by default, so they can be replayed)')
@@ -185,6 +187,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
             `Dry run: would delete ${counts.events} ${what} and ${counts.notificationLogs} notification log(s) older than ${cutoff.toISOString()} (${days} days). Nothing changed.\n`,
           );
           io.out(await purgeExpiredUndoData(storage, { dryRun: true }));
+          await cleanupLeadRetention(storage, cfg.ops.leadRetentionDays, true, io);
           return;
         }
         const purged = await storage.call<{ deleted_events: number }>('purge_processed_events', args);
@@ -192,6 +195,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<Cli
           `Deleted ${purged.deleted_events} ${what} (with their notification logs) older than ${cutoff.toISOString()} (${days} days).\n`,
         );
         io.out(await purgeExpiredUndoData(storage, { dryRun: false }));
+        await cleanupLeadRetention(storage, cfg.ops.leadRetentionDays, false, io);
       });
     });
 
