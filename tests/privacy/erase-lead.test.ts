@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { captureLead } from '../../src/leads/capture-lead.js';
-import type { NormalizedLead } from '../../src/leads/lead-input.js';
 import { eraseLead, findLeadsByContact } from '../../src/privacy/erasure.js';
-import { createLead, killEvent } from '../admin/fixtures.js';
+import { createLead } from '../admin/fixtures.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.js';
-import { leadDataSnapshot, tablesMentioning } from './fixtures.js';
+import { leadDataSnapshot, seedPersonEverywhere, tablesMentioning } from './fixtures.js';
 
 /**
  * erase_lead on the database itself: every table is searched for the person's email,
@@ -20,73 +18,7 @@ describeEachDatabase('erase_lead', (kind) => {
     await db?.close();
   });
 
-  /** A lead with everything leadrelay can hold about a person: inquiry, note, failed alert, CRM id, audit row. */
-  async function richLead(tag: string) {
-    const email = `erase.${tag}@example.com`;
-    const phone = `+97150${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-    const lead = await createLead(db.storage, {
-      customerName: `Erin ${tag} Eraseme`,
-      customerEmail: email,
-      customerPhone: phone,
-      message: `Call me on ${phone}`,
-    });
-    // A returning visit: an inquiry and a lead.returned event on the same lead.
-    await captureLead(
-      db.storage,
-      {
-        customerName: `Erin ${tag} Eraseme`,
-        customerEmail: email,
-        intent: 'rent',
-        source: 'contact_form',
-        message: `Second note from ${email}`,
-        metadata: { pageUrl: `https://example.com/?email=${email}` },
-      } as NormalizedLead,
-      { slaMinutes: 5, idempotencyKey: `key-${email}`, duplicateWindowDays: 30 },
-    );
-    await db.storage.call('admin_add_note', { p_id: lead.id, p_note: `spoke to ${email}`, p_actor: 'Ann' });
-    await killEvent(db.storage, lead.eventId, ['email']);
-    await db.storage.query(`update notification_logs set error = $2 where event_id = $1`, [
-      lead.eventId,
-      `550 mailbox ${email} unavailable`,
-    ]);
-    await db.storage.query(`update lead_events set last_error = $2 where id = $1`, [
-      lead.eventId,
-      `email: 550 ${email}`,
-    ]);
-    await db.storage.call('crm_record_contact', {
-      p_conversation_id: lead.id,
-      p_provider: 'hubspot',
-      p_contact_id: '90210',
-    });
-    await db.storage.call('audit_record', {
-      p_entry: {
-        actorName: 'Ann',
-        actorRole: 'owner',
-        action: 'lead.update',
-        resourceType: 'lead',
-        resourceId: lead.id,
-        status: 'success',
-        httpStatus: 200,
-        details: { fields: ['note'], note: `legacy row quoting ${email}` },
-      },
-    });
-    // The chat: a transcript line quoting the phone, a widget token, an alert batch.
-    await db.storage.query(
-      `insert into chat_messages (conversation_id, role, body) values ($1, 'visitor', $2), ($1, 'agent', 'Noted')`,
-      [lead.id, `my number is ${phone}`],
-    );
-    await db.storage.query(
-      `insert into conversation_tokens (token_hash, conversation_id, expires_at)
-       values (md5(random()::text), $1, now() + interval '1 day')`,
-      [lead.id],
-    );
-    await db.storage.query(
-      `insert into chat_alert_batches (event_id, conversation_id, from_id, to_id, message_count, payload)
-       values ($1, $2, 1, 1, 1, jsonb_build_object('customerEmail', $3::text))`,
-      [lead.eventId, lead.id, email],
-    );
-    return { ...lead, email, phone, name: `Erin ${tag} Eraseme` };
-  }
+  const richLead = (tag: string) => seedPersonEverywhere(db.storage, tag);
 
   it('the dry run counts and changes nothing; the erasure leaves no trace of the email, phone or name', async () => {
     const lead = await richLead('one');

@@ -1,4 +1,7 @@
+import { captureLead } from '../../src/leads/capture-lead.js';
+import type { NormalizedLead } from '../../src/leads/lead-input.js';
 import type { SqlStorage } from '../../src/storage/storage.js';
+import { createLead, killEvent } from '../admin/fixtures.js';
 
 /**
  * Every row of every table in `public` that still mentions one of `needles` (case
@@ -52,4 +55,79 @@ export async function leadDataSnapshot(storage: SqlStorage): Promise<string> {
     parts.push(`${table}\n${rows[0]?.t ?? ''}`);
   }
   return parts.join('\n');
+}
+
+/** A lead with everything leadrelay can hold about a person: inquiry, note, failed alert, CRM id, audit row. */
+export async function seedPersonEverywhere(storage: SqlStorage, tag: string) {
+  const email = `erase.${tag}@example.com`;
+  const phone = `+97150${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+  const lead = await createLead(storage, {
+    customerName: `Erin ${tag} Eraseme`,
+    customerEmail: email,
+    customerPhone: phone,
+    message: `Call me on ${phone}`,
+  });
+  // A returning visit: an inquiry and a lead.returned event on the same lead.
+  await captureLead(
+    storage,
+    {
+      customerName: `Erin ${tag} Eraseme`,
+      customerEmail: email,
+      intent: 'rent',
+      source: 'contact_form',
+      message: `Second note from ${email}`,
+      metadata: { pageUrl: `https://example.com/?email=${email}` },
+    } as NormalizedLead,
+    { slaMinutes: 5, idempotencyKey: `key-${email}`, duplicateWindowDays: 30 },
+  );
+  await storage.call('admin_add_note', { p_id: lead.id, p_note: `spoke to ${email}`, p_actor: 'Ann' });
+  await killEvent(storage, lead.eventId, ['email']);
+  await storage.query(`update notification_logs set error = $2 where event_id = $1`, [
+    lead.eventId,
+    `550 mailbox ${email} unavailable`,
+  ]);
+  await storage.query(`update lead_events set last_error = $2 where id = $1`, [
+    lead.eventId,
+    `email: 550 ${email}`,
+  ]);
+  await storage.call('crm_record_contact', {
+    p_conversation_id: lead.id,
+    p_provider: 'hubspot',
+    p_contact_id: '90210',
+  });
+  await storage.call('audit_record', {
+    p_entry: {
+      actorName: 'Ann',
+      actorRole: 'owner',
+      action: 'lead.update',
+      resourceType: 'lead',
+      resourceId: lead.id,
+      status: 'success',
+      httpStatus: 200,
+      details: { fields: ['note'], note: `legacy row quoting ${email}` },
+    },
+  });
+  // A webhook endpoint's answer quoting the address, in the "webhook failing" alert.
+  await storage.query(
+    `insert into lead_events (event_type, payload)
+     values ('webhook.failing', jsonb_build_object('endpointId', gen_random_uuid(), 'url', 'https://hooks.example.com/x',
+             'eventId', $1::bigint, 'error', 'HTTP 422: unknown contact ' || $2::text, 'providerStatus', 422))`,
+    [lead.eventId, email],
+  );
+  // The chat: a transcript line quoting the phone, a widget token, an alert batch.
+  await storage.query(
+    `insert into chat_messages (conversation_id, role, body) values ($1, 'visitor', $2), ($1, 'agent', 'Noted')`,
+    [lead.id, `my number is ${phone}`],
+  );
+  await storage.query(
+    `insert into conversation_tokens (token_hash, conversation_id, expires_at)
+     values (md5(random()::text), $1, now() + interval '1 day')`,
+    [lead.id],
+  );
+  await storage.query(
+    `insert into chat_alert_batches (event_id, conversation_id, from_id, to_id, message_count, payload)
+     values ($1, $2, 1, 1, 1, jsonb_build_object('customerEmail', $3::text))`,
+    [lead.eventId, lead.id, email],
+  );
+  return { ...lead, email, phone, name: `Erin ${tag} Eraseme` };
 }
