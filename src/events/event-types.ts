@@ -95,6 +95,8 @@ export interface LeadErasedPayload {
   actor: string;
   /** The CRM contact ids of the lead by provider ({"hubspot": "123"}): the record to delete there. */
   crm: Record<string, string>;
+  /** A CRM sync that finished after the erasure: only the CRM still has to delete (webhooks were told). */
+  crmOnly?: boolean;
 }
 
 /** A bulk add_tag / remove_tag (or its undo): the lead's tags afterwards. */

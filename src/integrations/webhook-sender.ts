@@ -55,7 +55,7 @@ export function webhookMessageId(eventId: number, endpointId: string): string {
 export function webhookBody(event: DeliveryEvent): string {
   let data = event.payload;
   if (event.type === 'lead.erased' && data && typeof data === 'object') {
-    const { crm: _crm, ...rest } = data as Record<string, unknown>;
+    const { crm: _crm, crmOnly: _crmOnly, ...rest } = data as Record<string, unknown>;
     data = rest;
   }
   return JSON.stringify({ type: event.type, timestamp: new Date(event.createdAt).toISOString(), data });
@@ -84,6 +84,10 @@ export function createWebhookSender(options: WebhookSenderOptions): Notification
       }
       // An endpoint gets what happened after it was registered, not the history. An
       // erasure goes to every endpoint that took lead data: it must forget the person too.
+      // (A `crmOnly` erasure is a late CRM clean-up: endpoints were told already.)
+      if (event.type === 'lead.erased' && (event.payload as { crmOnly?: unknown } | null)?.crmOnly === true) {
+        return false;
+      }
       const wanted =
         endpoint.events.includes(event.type) ||
         (event.type === 'lead.erased' && endpoint.events.some((type) => type.startsWith('lead.')));

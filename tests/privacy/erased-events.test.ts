@@ -155,4 +155,45 @@ describeEachDatabase('erased leads and the worker', (kind) => {
     )) as [{ n: number }];
     expect(n).toBe(0);
   });
+  it('a HubSpot sync in flight at the erasure deletes the contact it created as soon as it is recorded', async () => {
+    await registerEndpoint(admin.app, receiver, ['lead.created']);
+    let release: (() => void) | undefined;
+    providers.hubspot.beforeAnswer = (request) => {
+      if (request.method !== 'POST' || request.path !== '/crm/v3/objects/contacts') return;
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    };
+    running = await startWorker(db.storage, { ...channels.env, ...crmEnv() });
+    const lead = await captureLead(db.storage, {
+      customerName: 'Raced Person',
+      customerEmail: 'raced.person@example.com',
+      customerPhone: '+971503030303',
+    });
+    // HubSpot has created the contact; its answer is held while the lead is erased.
+    await waitFor(() => release, { message: 'HubSpot create in flight' });
+    const contact = providers.hubspot.byEmail('raced.person@example.com')!;
+    await eraseLead(db.storage, lead.id, { actor: 'Privacy Officer' });
+    release!();
+
+    const late = async () =>
+      (
+        await db.storage.query<{ outcome: string | null }>(
+          `select outcome from lead_events where conversation_id = $1 and event_type = 'lead.erased'
+              and payload->>'crmOnly' = 'true'`,
+          [lead.id],
+        )
+      )[0]?.outcome === 'delivered';
+    await waitFor(late, { message: 'the late lead.erased delivered' });
+    expect(providers.hubspot.gdprDeleted).toEqual([contact.id]);
+    expect(providers.hubspot.contacts.size).toBe(0);
+    const links = await db.storage.query('select * from crm_contacts where conversation_id = $1', [lead.id]);
+    expect(links).toEqual([]);
+    // Webhook endpoints hear of the erasure once, not once per clean-up.
+    await waitFor(() => erasedDelivered(lead.id), { message: 'lead.erased delivered' });
+    await waitFor(() => receiver.accepted().some((d) => d.body.type === 'lead.erased'), {
+      message: 'lead.erased webhook',
+    });
+    expect(receiver.accepted().filter((d) => d.body.type === 'lead.erased')).toHaveLength(1);
+  });
 });
