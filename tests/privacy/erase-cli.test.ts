@@ -32,7 +32,8 @@ async function cli(env: Record<string, string>, ...argv: string[]) {
 }
 
 for (const kind of databaseKinds) {
-  describe(`leadrelay erase and lead retention [${kind}]`, () => {
+  // Each CLI run opens the database anew (PGlite: its folder), so these take a while on a busy machine.
+  describe(`leadrelay erase and lead retention [${kind}]`, { timeout: 120_000 }, () => {
     let db: TestDatabase | undefined;
     let dataDir: string;
     let env: Record<string, string>;
