@@ -58,6 +58,14 @@ describeEachDatabase('DELETE /api/admin/leads/:id', (kind) => {
       ]),
     ).toEqual([]);
 
+    // The list and the export leave the tombstone out.
+    const list = (
+      await t.app.inject({ method: 'GET', url: '/api/admin/leads?limit=200', headers: auth })
+    ).json();
+    expect(list.items.map((item: { id: string }) => item.id)).not.toContain(lead.id);
+    const csv = await t.app.inject({ method: 'GET', url: '/api/admin/leads/export.csv', headers: auth });
+    expect(csv.body).not.toContain(lead.id);
+
     const again = await erase(lead.id);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ erased: false, alreadyErased: true });
