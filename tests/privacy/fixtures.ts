@@ -114,6 +114,18 @@ export async function seedPersonEverywhere(storage: SqlStorage, tag: string) {
              'eventId', $1::bigint, 'error', 'HTTP 422: unknown contact ' || $2::text, 'providerStatus', 422))`,
     [lead.eventId, email],
   );
+  // A bulk action that searched for the person and tagged the lead (its undo values).
+  const [action] = await storage.query<{ id: string }>(
+    `insert into bulk_actions (kind, action, params, target, actor_name, actor_role)
+     values ('add_tag', 'add_tag', '{"tag": "vip"}', jsonb_build_object('filter', jsonb_build_object('q', $1::text)),
+             'Ann', 'owner') returning id`,
+    [email],
+  );
+  await storage.query(
+    `insert into bulk_action_items (action_id, seq, conversation_id, snapshot_version, state, before)
+     values ($1, 1, $2, 1, 'changed', jsonb_build_object('tags', jsonb_build_array('call ' || $3::text)))`,
+    [action!.id, lead.id, phone],
+  );
   // The chat: a transcript line quoting the phone, a widget token, an alert batch.
   await storage.query(
     `insert into chat_messages (conversation_id, role, body) values ($1, 'visitor', $2), ($1, 'agent', 'Noted')`,
